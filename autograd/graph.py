@@ -1,0 +1,193 @@
+"""The graph core shared by `Value` and `Tensor`: the node, the topological order, the backward pass.
+
+Each recorded result is a node that holds its forward inputs and the primitive that made it.
+Nodes point only at their inputs, never at their consumers, and rules are plain functions that
+receive the output as an argument: the graph has no reference cycles, so reference counting frees
+it as soon as its output is dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from autograd.mode import STATE, AnomalyError, set_grad_enabled
+
+
+class Node:
+    """A value in the graph. Subclasses say how data and gradients are stored.
+
+    `_inputs[i]` is the i-th positional input of the primitive if it requires a gradient, else
+    None; `_args` are the raw forward inputs (what the rules see); `_g` is the gradient pending
+    during a backward pass.
+    """
+
+    __slots__ = ("data", "grad", "label", "_inputs", "_args", "_kwargs", "_prim", "_g", "__weakref__")
+
+    requires_grad: bool
+    _keep: bool
+
+    @classmethod
+    def _from_op(cls, out: Any, inputs: tuple, args: tuple, prim: Any, kwargs: dict | None) -> Node:
+        raise NotImplementedError
+
+    def _fit(self, g: Any, op: str) -> Any:
+        """Bring an incoming gradient to this node's shape and dtype (identity for scalars)."""
+        return g
+
+    def _store_grad(self, g: Any) -> None:
+        """Accumulate a finished gradient into `.grad`."""
+        raise NotImplementedError
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for nodes made by the user rather than by a recorded operation."""
+        return self._prim is None
+
+    @property
+    def op(self) -> str:
+        """Name of the operation that produced this node ('' for a leaf)."""
+        return "" if self._prim is None else self._prim.name
+
+    @property
+    def parents(self) -> tuple[Node, ...]:
+        """The inputs of the producing operation that take part in differentiation."""
+        return tuple(p for p in self._inputs if p is not None)
+
+
+def toposort(root: Node) -> list[Node]:
+    """Every node `root` depends on, each once, consumers before their inputs.
+
+    Iterative depth-first search, so graphs of any depth work; linear in nodes plus edges.
+    """
+    order: list[Node] = []
+    seen: set[Node] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    push = stack.append
+    pop = stack.pop
+    while stack:
+        node, done = pop()
+        if done:
+            order.append(node)
+        elif node not in seen:
+            seen.add(node)
+            push((node, True))
+            for p in node._inputs:
+                if p is not None and p not in seen:
+                    push((p, False))
+    order.reverse()
+    return order
+
+
+class _Freed:
+    """Stands in for the primitive of a node whose graph `backward(retain_graph=False)` freed."""
+
+    name = "freed"
+
+
+FREED = _Freed()
+
+
+def _count_consumers(root: Node) -> dict[Node, int]:
+    """How many recorded uses each node below `root` has (the root itself counts 0)."""
+    counts = {root: 0}
+    stack = [root]
+    while stack:
+        for p in stack.pop()._inputs:
+            if p is not None:
+                if p in counts:
+                    counts[p] += 1
+                else:
+                    counts[p] = 1
+                    stack.append(p)
+    return counts
+
+
+def backward(
+    root: Node,
+    seed: Any,
+    *,
+    retain_graph: bool = True,
+    create_graph: bool = False,
+    inputs: Sequence[Node] | None = None,
+) -> list[Any] | None:
+    """Run every VJP rule once, in reverse topological order, starting from `seed` at `root`.
+
+    A node's rule runs once all its consumers have passed their gradients (Kahn's algorithm on
+    consumer counts, as in HIPS autograd): no recursion, linear in nodes plus edges, and each
+    pending gradient is dropped as soon as it has been used.
+
+    Without `inputs`, finished gradients accumulate into `.grad` of the leaves (and of nodes that
+    keep theirs); with `inputs`, nothing is stored and the gradients of those nodes are returned
+    (None where no path leads). With `create_graph`, rules run on nodes and are recorded.
+    """
+    counts = _count_consumers(root)
+    wanted = None if inputs is None else {node: i for i, node in enumerate(inputs)}
+    found: list[Any] = [None] * (0 if inputs is None else len(inputs))
+    anomaly = STATE.anomaly
+    ready = [root]
+    pop = ready.pop
+    push = ready.append
+    root._g = seed
+    try:
+        with set_grad_enabled(create_graph):
+            while ready:
+                node = pop()
+                g = node._g
+                node._g = None
+                if g is not None:
+                    if wanted is None:
+                        if node._prim is None or node._keep:
+                            node._store_grad(g)
+                    elif node in wanted:
+                        found[wanted[node]] = g
+                prim = node._prim
+                if prim is None:
+                    continue
+                if prim is FREED:
+                    raise RuntimeError(
+                        "backward through a graph that an earlier backward(retain_graph=False) "
+                        "freed; pass retain_graph=True (the default) to backward twice"
+                    )
+                nodes = node._inputs
+                if g is not None:
+                    if create_graph:
+                        out = node
+                        args = tuple(a if n is None else n for a, n in zip(node._args, nodes))
+                    else:
+                        out = node.data
+                        args = node._args
+                    kwargs = node._kwargs
+                for i, parent in enumerate(nodes):
+                    if parent is None:
+                        continue
+                    if g is not None:
+                        gp = prim.vjp(i, g, out, args, kwargs)
+                        if gp is not None:
+                            gp = parent._fit(gp, prim.name)
+                            if anomaly:
+                                check_finite(gp, f"{prim.name} backward (gradient of input {i})")
+                            pending = parent._g
+                            parent._g = gp if pending is None else pending + gp
+                    left = counts[parent] - 1
+                    counts[parent] = left
+                    if not left:
+                        push(parent)
+                if not retain_graph:
+                    node._inputs = ()
+                    node._args = ()
+                    node._prim = FREED
+    except BaseException:
+        for node in counts:
+            node._g = None
+        raise
+    return None if inputs is None else found
+
+
+def check_finite(x: Any, where: str) -> None:
+    """Raise `AnomalyError` if `x` (a number, an array or a node) holds nan or inf."""
+    data = x.data if isinstance(x, Node) else x
+    if not np.all(np.isfinite(data)):
+        kind = "nan" if np.any(np.isnan(data)) else "inf"
+        raise AnomalyError(f"{where} produced {kind} values")

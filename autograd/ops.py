@@ -1,0 +1,436 @@
+"""The Tensor primitives: each forward on numpy arrays with its vector-Jacobian products beside it.
+
+Rules receive the output gradient `g`, the output `out` and the inputs. In a plain backward
+these are numpy arrays; under `create_graph=True` they are Tensors, so every rule is written with
+operators, methods that ndarray and Tensor share, numpy ufuncs (which Tensor implements) and the
+primitives of this module (which return plain arrays when given plain arrays). Gradients of
+broadcast operands come back in the broadcast shape; the backward driver sums them down.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograd.primitive import primitive
+
+Axis = int | tuple[int, ...] | None
+
+
+# --- broadcasting ----------------------------------------------------------------------------
+
+
+def _sum_to_axes(shape: tuple[int, ...], target: tuple[int, ...]) -> tuple[int, ...] | None:
+    """Axes of `shape` to sum so that it becomes `target`; None if `target` does not broadcast."""
+    lead = len(shape) - len(target)
+    if lead < 0:
+        return None
+    axes = list(range(lead))
+    for i, n in enumerate(target):
+        m = shape[lead + i]
+        if n == 1 and m != 1:
+            axes.append(lead + i)
+        elif n != m and n != 1:
+            return None
+    return tuple(axes)
+
+
+@primitive
+def sum_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum `x` down to `shape`: the reverse of broadcasting `shape` up to `x.shape`."""
+    if x.shape == shape:
+        return x
+    axes = _sum_to_axes(x.shape, shape)
+    if axes is None:
+        raise ValueError(f"cannot sum shape {x.shape} down to shape {shape}")
+    return x.sum(axis=axes).reshape(shape)
+
+
+@primitive
+def broadcast_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """numpy's broadcast_to (a read-only view)."""
+    return np.broadcast_to(x, shape)
+
+
+sum_to.defvjp(lambda g, out, x, shape: broadcast_to(g, np.shape(x)))
+broadcast_to.defvjp(lambda g, out, x, shape: sum_to(g, np.shape(x)))
+
+
+@primitive
+def astype(x: np.ndarray, dtype: Any) -> np.ndarray:
+    """Cast to another floating dtype; the gradient is cast back."""
+    return x.astype(dtype)
+
+
+astype.defvjp(lambda g, out, x, dtype: astype(g, x.dtype))
+
+
+# --- arithmetic ------------------------------------------------------------------------------
+
+
+@primitive(name="+")
+def add(x: Any, y: Any) -> np.ndarray:
+    return np.add(x, y)
+
+
+add.defvjp(lambda g, out, x, y: g, lambda g, out, x, y: g)
+
+
+@primitive(name="-")
+def subtract(x: Any, y: Any) -> np.ndarray:
+    return np.subtract(x, y)
+
+
+subtract.defvjp(lambda g, out, x, y: g, lambda g, out, x, y: -g)
+
+
+@primitive(name="*")
+def multiply(x: Any, y: Any) -> np.ndarray:
+    return np.multiply(x, y)
+
+
+multiply.defvjp(lambda g, out, x, y: g * y, lambda g, out, x, y: g * x)
+
+
+@primitive(name="/")
+def divide(x: Any, y: Any) -> np.ndarray:
+    return np.divide(x, y)
+
+
+divide.defvjp(lambda g, out, x, y: g / y, lambda g, out, x, y: -g * x / (y * y))
+
+
+@primitive(name="neg")
+def negative(x: np.ndarray) -> np.ndarray:
+    return np.negative(x)
+
+
+negative.defvjp(lambda g, out, x: -g)
+
+
+@primitive(name="**")
+def power(x: Any, y: Any) -> np.ndarray:
+    return np.power(x, y)
+
+
+# d/dx x**y = y x**(y-1); d/dy x**y = x**y log x, taken as 0 where x == 0 (PyTorch's convention).
+power.defvjp(
+    lambda g, out, x, y: g * y * x ** (y - 1),
+    lambda g, out, x, y: g * out * np.log(where(x == 0, 1.0, x)),
+)
+
+
+@primitive(name="@")
+def matmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.matmul(x, y)
+
+
+def _matmul_vjp(argnum: int, g: Any, out: Any, x: Any, y: Any) -> Any:
+    """g @ y^T for x, x^T @ g for y, with numpy's 1-D promotions undone."""
+    if x.ndim >= 2 and y.ndim >= 2:
+        return g @ y.swapaxes(-1, -2) if argnum == 0 else x.swapaxes(-1, -2) @ g
+    # treat a 1-D x as a row (1, k) and a 1-D y as a column (k, 1), as numpy does
+    x2 = x.reshape((1,) + x.shape) if x.ndim == 1 else x
+    y2 = y.reshape(y.shape + (1,)) if y.ndim == 1 else y
+    g2 = g
+    if x.ndim == 1:
+        g2 = g2.reshape(g2.shape[:-1] + (1,) + g2.shape[-1:]) if y.ndim >= 2 else g2.reshape((1,))
+    if y.ndim == 1:
+        g2 = g2.reshape(g2.shape + (1,))
+    if argnum == 0:
+        gx = g2 @ y2.swapaxes(-1, -2)
+        return gx.reshape(gx.shape[:-2] + gx.shape[-1:]) if x.ndim == 1 else gx
+    gy = x2.swapaxes(-1, -2) @ g2
+    return gy.reshape(gy.shape[:-1]) if y.ndim == 1 else gy
+
+
+matmul.defvjp_argnum(_matmul_vjp)
+
+
+@primitive
+def maximum(x: Any, y: Any) -> np.ndarray:
+    """Elementwise maximum; at ties each input gets half the gradient (as in PyTorch)."""
+    return np.maximum(x, y)
+
+
+maximum.defvjp(
+    lambda g, out, x, y: g * ((x > y) + 0.5 * (x == y)),
+    lambda g, out, x, y: g * ((y > x) + 0.5 * (x == y)),
+)
+
+
+@primitive
+def minimum(x: Any, y: Any) -> np.ndarray:
+    """Elementwise minimum; at ties each input gets half the gradient (as in PyTorch)."""
+    return np.minimum(x, y)
+
+
+minimum.defvjp(
+    lambda g, out, x, y: g * ((x < y) + 0.5 * (x == y)),
+    lambda g, out, x, y: g * ((y < x) + 0.5 * (x == y)),
+)
+
+
+@primitive
+def where(cond: Any, x: Any, y: Any) -> np.ndarray:
+    """numpy's where; `cond` is a constant boolean array and receives no gradient."""
+    return np.where(cond, x, y)
+
+
+where.defvjp(
+    None,
+    lambda g, out, cond, x, y: where(cond, g, 0.0),
+    lambda g, out, cond, x, y: where(cond, 0.0, g),
+)
+
+
+# --- elementwise functions -------------------------------------------------------------------
+
+
+@primitive
+def exp(x: np.ndarray) -> np.ndarray:
+    return np.exp(x)
+
+
+exp.defvjp(lambda g, out, x: g * out)
+
+
+@primitive
+def log(x: np.ndarray) -> np.ndarray:
+    return np.log(x)
+
+
+log.defvjp(lambda g, out, x: g / x)
+
+
+@primitive
+def sqrt(x: np.ndarray) -> np.ndarray:
+    return np.sqrt(x)
+
+
+sqrt.defvjp(lambda g, out, x: g / (2.0 * out))
+
+
+@primitive(name="abs")
+def absolute(x: np.ndarray) -> np.ndarray:
+    """|x|; the derivative sign(x) is 0 at 0, as in PyTorch."""
+    return np.abs(x)
+
+
+absolute.defvjp(lambda g, out, x: g * np.sign(x))
+
+
+@primitive
+def tanh(x: np.ndarray) -> np.ndarray:
+    return np.tanh(x)
+
+
+tanh.defvjp(lambda g, out, x: g * (1.0 - out * out))
+
+
+@primitive
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-x)) as exp(-log(1 + exp(-x))): no overflow at any x."""
+    return np.exp(-np.logaddexp(0.0, -x)).astype(x.dtype, copy=False)
+
+
+sigmoid.defvjp(lambda g, out, x: g * out * (1.0 - out))
+
+
+@primitive
+def relu(x: np.ndarray) -> np.ndarray:
+    """max(x, 0); the derivative at 0 is 0, as in PyTorch."""
+    return np.maximum(x, 0.0)
+
+
+relu.defvjp(lambda g, out, x: g * (x > 0))
+
+
+@primitive
+def clip(x: np.ndarray, lo: Any = None, hi: Any = None) -> np.ndarray:
+    """numpy's clip; the gradient passes where lo <= x <= hi (bounds included, as in PyTorch)."""
+    return np.clip(x, lo, hi)
+
+
+def _inside(x: Any, lo: Any, hi: Any) -> Any:
+    mask = np.ones(np.shape(x), dtype=bool)
+    if lo is not None:
+        mask &= x >= lo
+    if hi is not None:
+        mask &= x <= hi
+    return mask
+
+
+clip.defvjp(lambda g, out, x, lo=None, hi=None: g * _inside(x, lo, hi))
+
+
+# --- reductions ------------------------------------------------------------------------------
+
+
+def _expand(g: Any, shape: tuple[int, ...], axis: tuple[int, ...] | None, keepdims: bool) -> Any:
+    """Give a reduced gradient back the reduced axes (as size 1), ready to broadcast."""
+    if keepdims or axis is None:
+        return g
+    kept = list(shape)
+    for a in axis:
+        kept[a] = 1
+    return g.reshape(tuple(kept))
+
+
+@primitive(name="sum")
+def sum_(x: np.ndarray, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> np.ndarray:
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+sum_.defvjp(
+    lambda g, out, x, axis=None, keepdims=False: broadcast_to(
+        _expand(g, x.shape, axis, keepdims), x.shape
+    )
+)
+
+
+@primitive
+def mean(x: np.ndarray, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> np.ndarray:
+    return np.mean(x, axis=axis, keepdims=keepdims)
+
+
+mean.defvjp(
+    lambda g, out, x, axis=None, keepdims=False: broadcast_to(
+        _expand(g, x.shape, axis, keepdims) / (x.size // max(out.size, 1)), x.shape
+    )
+)
+
+
+def _extremum_vjp(g: Any, out: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """The gradient goes to the extreme elements, shared equally between ties (as torch.amax)."""
+    mask = x == _expand(out, x.shape, axis, keepdims)
+    count = mask.sum(axis=axis, keepdims=True)
+    return _expand(g, x.shape, axis, keepdims) * (mask / count)
+
+
+@primitive(name="max")
+def max_(x: np.ndarray, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> np.ndarray:
+    return np.max(x, axis=axis, keepdims=keepdims)
+
+
+@primitive(name="min")
+def min_(x: np.ndarray, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> np.ndarray:
+    return np.min(x, axis=axis, keepdims=keepdims)
+
+
+max_.defvjp(_extremum_vjp)
+min_.defvjp(_extremum_vjp)
+
+
+def _stable_max(x: np.ndarray, axis: Any) -> np.ndarray:
+    """max over `axis` (kept), with infinities replaced by 0 so that x - max stays finite."""
+    m = np.max(x, axis=axis, keepdims=True)
+    return np.where(np.isfinite(m), m, 0.0)
+
+
+@primitive
+def logsumexp(x: np.ndarray, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> np.ndarray:
+    """log(sum(exp(x))) computed around the maximum, so ±1000 stays finite."""
+    m = _stable_max(x, axis)
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else out.reshape(np.sum(x, axis=axis).shape)
+
+
+logsumexp.defvjp(
+    lambda g, out, x, axis=None, keepdims=False: _expand(g, x.shape, axis, keepdims)
+    * np.exp(x - _expand(out, x.shape, axis, keepdims))
+)
+
+
+@primitive
+def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """exp(x) / sum(exp(x)) along `axis`, shifted by the maximum for stability."""
+    e = np.exp(x - _stable_max(x, axis))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+softmax.defvjp(lambda g, out, x, axis=-1: out * (g - (g * out).sum(axis=axis, keepdims=True)))
+
+
+@primitive
+def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """x - logsumexp(x) along `axis`: finite even for logits of ±1000."""
+    m = _stable_max(x, axis)
+    return x - (np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m)
+
+
+log_softmax.defvjp(lambda g, out, x, axis=-1: g - np.exp(out) * g.sum(axis=axis, keepdims=True))
+
+
+# --- shape -----------------------------------------------------------------------------------
+
+
+@primitive
+def reshape(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    return np.reshape(x, shape)
+
+
+reshape.defvjp(lambda g, out, x, shape: g.reshape(x.shape))
+
+
+@primitive
+def transpose(x: np.ndarray, axes: tuple[int, ...] | None = None) -> np.ndarray:
+    return np.transpose(x, axes)
+
+
+transpose.defvjp(
+    lambda g, out, x, axes=None: g.transpose(None if axes is None else tuple(np.argsort(axes)))
+)
+
+
+def _has_int_array(index: Any) -> bool:
+    """True if the index holds an integer array, where a position may repeat."""
+    items = index if isinstance(index, tuple) else (index,)
+    return any(
+        isinstance(i, (list, np.ndarray)) and np.asarray(i).dtype.kind in "iu" for i in items
+    )
+
+
+@primitive(name="[]")
+def getitem(x: np.ndarray, index: Any) -> np.ndarray:
+    return x[index]
+
+
+@primitive(name="index_add")
+def index_add(g: np.ndarray, shape: tuple[int, ...], index: Any) -> np.ndarray:
+    """A zero array of `shape` with `g` added at `index` (repeated positions add up)."""
+    z = np.zeros(shape, dtype=g.dtype)
+    if _has_int_array(index):
+        np.add.at(z, index, g)
+    else:
+        z[index] = g
+    return z
+
+
+getitem.defvjp(lambda g, out, x, index: index_add(g, x.shape, index))
+index_add.defvjp(lambda g, out, gin, shape, index: getitem(g, index))
+
+
+@primitive
+def concatenate(*xs: np.ndarray, axis: int = 0) -> np.ndarray:
+    return np.concatenate(xs, axis=axis)
+
+
+def _concatenate_vjp(argnum: int, g: Any, out: Any, *xs: Any, axis: int = 0) -> Any:
+    ax = axis % out.ndim
+    start = sum(x.shape[ax] for x in xs[:argnum])
+    return g[(slice(None),) * ax + (slice(start, start + xs[argnum].shape[ax]),)]
+
+
+concatenate.defvjp_argnum(_concatenate_vjp)
+
+
+@primitive
+def stack(*xs: np.ndarray, axis: int = 0) -> np.ndarray:
+    return np.stack(xs, axis=axis)
+
+
+stack.defvjp_argnum(
+    lambda argnum, g, out, *xs, axis=0: g[(slice(None),) * (axis % out.ndim) + (argnum,)]
+)

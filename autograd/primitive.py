@@ -1,0 +1,161 @@
+"""The one mechanism that defines a differentiable operation, for built-in ops and users alike.
+
+A primitive is a forward function on raw data (floats for `Value`, numpy arrays for `Tensor`)
+and, beside it, one vector-Jacobian product (VJP) rule per input::
+
+    from autograd import primitive
+
+    @primitive
+    def cube(x):
+        return x ** 3
+
+    cube.defvjp(lambda g, out, x: 3 * x ** 2 * g)
+
+A rule takes the output gradient `g`, the output `out`, then the forward's positional inputs and
+keyword arguments, and returns the gradient for its input. It is called only for inputs that
+require a gradient. Under `backward(create_graph=True)` the rule receives Tensors instead of
+arrays and is itself recorded, so rules are written with operators, ndarray methods that Tensor
+shares (`sum`, `reshape`, `transpose`, `swapaxes`, indexing), numpy ufuncs (`np.exp`) and other
+primitives; then gradients of gradients come for free. A rule may return a gradient of the
+broadcast shape: the backward driver sums it back to the input's shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from autograd.graph import Node, check_finite
+from autograd.mode import STATE
+
+Rule = Callable[..., Any]
+
+
+class Primitive:
+    """A differentiable function: its forward on raw data and a VJP rule per input."""
+
+    __slots__ = ("forward", "name", "rules", "rule_argnum", "__dict__")
+
+    def __init__(self, forward: Callable[..., Any], name: str | None = None) -> None:
+        self.forward = forward
+        self.name = name or forward.__name__.strip("_")
+        self.rules: tuple[Rule | None, ...] | None = None
+        self.rule_argnum: Rule | None = None
+        self.__doc__ = forward.__doc__
+        self.__wrapped__ = forward
+
+    def defvjp(self, *rules: Rule | None) -> Primitive:
+        """Set the VJP rule of each positional input, in order (None: not differentiable)."""
+        self.rules = rules
+        return self
+
+    def defvjp_argnum(self, rule: Rule) -> Primitive:
+        """Set one rule `rule(argnum, g, out, *args, **kwargs)` for a variadic primitive."""
+        self.rule_argnum = rule
+        return self
+
+    def vjp(self, argnum: int, g: Any, out: Any, args: tuple, kwargs: dict | None) -> Any:
+        """The gradient for input `argnum`, given the output gradient `g`."""
+        rules = self.rules
+        if rules is not None:
+            rule = rules[argnum] if argnum < len(rules) else None
+            if rule is None:
+                raise TypeError(
+                    f"{self.name}: not differentiable with respect to input {argnum} "
+                    f"({len(rules)} VJP rule(s) defined)"
+                )
+            return rule(g, out, *args, **kwargs) if kwargs else rule(g, out, *args)
+        if self.rule_argnum is None:
+            raise NotImplementedError(
+                f"{self.name}: no VJP rule defined; add one with {self.name}.defvjp(...)"
+            )
+        if kwargs:
+            return self.rule_argnum(argnum, g, out, *args, **kwargs)
+        return self.rule_argnum(argnum, g, out, *args)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the forward and, if any input requires grad, record the result in the graph.
+
+        With no Value or Tensor among the inputs, the raw forward result is returned as is, so
+        rules can call primitives on plain arrays.
+        """
+        cls = None
+        if len(args) == 1:  # the common arities take a short path: this is the hot loop
+            (x,) = args
+            if not isinstance(x, Node):
+                return self.forward(x, **kwargs)
+            cls = x.__class__
+            raw: tuple = (x.data,)
+            inputs: tuple = (x if x.requires_grad else None,)
+            record = x.requires_grad
+        elif len(args) == 2:
+            x, y = args
+            if isinstance(x, Node):
+                cls = x.__class__
+                if isinstance(y, Node):
+                    if y.__class__ is not cls:
+                        self._mixed(cls, y)
+                    raw = (x.data, y.data)
+                    inputs = (x if x.requires_grad else None, y if y.requires_grad else None)
+                    record = x.requires_grad or y.requires_grad
+                else:
+                    raw = (x.data, y)
+                    inputs = (x if x.requires_grad else None, None)
+                    record = x.requires_grad
+            elif isinstance(y, Node):
+                cls = y.__class__
+                raw = (x, y.data)
+                inputs = (None, y if y.requires_grad else None)
+                record = y.requires_grad
+            else:
+                return self.forward(x, y, **kwargs)
+        else:
+            raw_list = []
+            input_list = []
+            record = False
+            for a in args:
+                if isinstance(a, Node):
+                    if cls is None:
+                        cls = a.__class__
+                    elif a.__class__ is not cls:
+                        self._mixed(cls, a)
+                    raw_list.append(a.data)
+                    input_list.append(a if a.requires_grad else None)
+                    record = record or a.requires_grad
+                else:
+                    raw_list.append(a)
+                    input_list.append(None)
+            raw = tuple(raw_list)
+            inputs = tuple(input_list)
+        try:
+            out = self.forward(*raw, **kwargs)
+        except ValueError as e:
+            if cls is None:
+                raise
+            shapes = ", ".join(str(np.shape(r)) for r in raw)
+            raise ValueError(f"{self.name}: {e} (input shapes {shapes})") from None
+        if cls is None:
+            return out
+        if STATE.anomaly:
+            check_finite(out, f"{self.name} forward")
+        if record and STATE.grad_enabled:
+            return cls._from_op(out, inputs, raw, self, kwargs or None)
+        return cls._from_op(out, (), (), None, None)
+
+    def _mixed(self, cls: type, other: Any) -> None:
+        raise TypeError(f"{self.name}: cannot mix {cls.__name__} and {type(other).__name__} inputs")
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+
+def primitive(forward: Callable[..., Any] | None = None, *, name: str | None = None) -> Any:
+    """Turn a forward function into a `Primitive`; add its rules with `.defvjp(...)`.
+
+    Use as `@primitive` or `@primitive(name="+")` (the name shows in errors and drawings).
+    """
+    if forward is None:
+        return lambda f: Primitive(f, name)
+    return Primitive(forward, name)
+

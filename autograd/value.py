@@ -1,0 +1,258 @@
+"""`Value`: a scalar node, micrograd's teaching type, on the shared graph core.
+
+    >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    >>> c = (a * b + a).tanh()
+    >>> c.backward()
+    >>> round(a.grad, 6), round(b.grad, 6)
+    (-0.070651, 0.070651)
+
+Every operation is a `primitive` on Python floats with its derivative beside it.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+from typing import Any
+
+from autograd.graph import Node, backward
+from autograd.primitive import primitive
+
+# --- primitives on floats: forward, then d(out)/d(input) times the output gradient g -----------
+
+
+@primitive(name="+")
+def _add(x: float, y: float) -> float:
+    return x + y
+
+
+_add.defvjp(lambda g, out, x, y: g, lambda g, out, x, y: g)
+
+
+@primitive(name="-")
+def _sub(x: float, y: float) -> float:
+    return x - y
+
+
+_sub.defvjp(lambda g, out, x, y: g, lambda g, out, x, y: -g)
+
+
+@primitive(name="*")
+def _mul(x: float, y: float) -> float:
+    return x * y
+
+
+_mul.defvjp(lambda g, out, x, y: g * y, lambda g, out, x, y: g * x)
+
+
+@primitive(name="/")
+def _div(x: float, y: float) -> float:
+    if y == 0.0:
+        raise ZeroDivisionError(f"Value division by zero ({x} / 0.0)")
+    return x / y
+
+
+_div.defvjp(lambda g, out, x, y: g / y, lambda g, out, x, y: -g * x / (y * y))
+
+
+@primitive(name="neg")
+def _neg(x: float) -> float:
+    return -x
+
+
+_neg.defvjp(lambda g, out, x: -g)
+
+
+@primitive(name="**")
+def _pow(x: float, y: float) -> float:
+    return x**y
+
+
+# d/dx x**y = y x**(y-1); d/dy x**y = x**y log x (only asked for when the exponent is a Value).
+_pow.defvjp(lambda g, out, x, y: g * y * x ** (y - 1), lambda g, out, x, y: g * out * math.log(x))
+
+
+@primitive(name="relu")
+def _relu(x: float) -> float:
+    return x if x > 0.0 else 0.0
+
+
+_relu.defvjp(lambda g, out, x: g if x > 0.0 else 0.0)
+
+
+@primitive(name="tanh")
+def _tanh(x: float) -> float:
+    return math.tanh(x)
+
+
+_tanh.defvjp(lambda g, out, x: g * (1.0 - out * out))
+
+
+@primitive(name="sigmoid")
+def _sigmoid(x: float) -> float:
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)  # never overflows for x < 0
+    return e / (1.0 + e)
+
+
+_sigmoid.defvjp(lambda g, out, x: g * out * (1.0 - out))
+
+
+@primitive(name="exp")
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        raise OverflowError(f"Value.exp overflows for {x}") from None
+
+
+_exp.defvjp(lambda g, out, x: g * out)
+
+
+@primitive(name="log")
+def _log(x: float) -> float:
+    if x <= 0.0:
+        raise ValueError(f"Value.log needs a positive number, got {x}")
+    return math.log(x)
+
+
+_log.defvjp(lambda g, out, x: g / x)
+
+
+def _operand(x: Any) -> Any:
+    """A number or a Value as the other side of an operator; anything else is not ours."""
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, Real):
+        return float(x)
+    return None
+
+
+class Value(Node):
+    """A scalar that records the operations applied to it, for reverse-mode differentiation.
+
+    `.data` is a float, `.grad` the derivative of the last `backward()` root with respect to this
+    value (0.0 until a backward reaches it; gradients accumulate across backward calls).
+    """
+
+    __slots__ = ()
+    requires_grad = True  # every Value takes part, as in micrograd
+    _keep = True  # and every Value keeps its gradient, intermediate ones included
+
+    def __init__(self, data: float, label: str = "") -> None:
+        if not isinstance(data, Real) or isinstance(data, Value):
+            raise TypeError(f"Value data must be a real number, got {type(data).__name__}: {data!r}")
+        self.data = float(data)
+        self.grad = 0.0
+        self.label = label
+        self._inputs = ()
+        self._args = ()
+        self._kwargs = None
+        self._prim = None
+        self._g = None
+
+    @classmethod
+    def _from_op(cls, out: Any, inputs: tuple, args: tuple, prim: Any, kwargs: dict | None) -> Value:
+        v = cls.__new__(cls)
+        v.data = out
+        v.grad = 0.0
+        v.label = ""
+        v._inputs = inputs
+        v._args = args
+        v._kwargs = kwargs
+        v._prim = prim
+        v._g = None
+        return v
+
+    def _store_grad(self, g: float) -> None:
+        self.grad += g
+
+    def backward(self) -> None:
+        """Set this value's gradient seed to 1 and fill `.grad` of everything it depends on."""
+        backward(self, 1.0)
+
+    # operators: a number or a Value on either side
+    def __add__(self, other: Any) -> Value:
+        other = _operand(other)
+        return NotImplemented if other is None else _add(self, other)
+
+    def __radd__(self, other: Any) -> Value:
+        other = _operand(other)
+        return NotImplemented if other is None else _add(other, self)
+
+    def __sub__(self, other: Any) -> Value:
+        other = _operand(other)
+        return NotImplemented if other is None else _sub(self, other)
+
+    def __rsub__(self, other: Any) -> Value:
+        other = _operand(other)
+        return NotImplemented if other is None else _sub(other, self)
+
+    def __mul__(self, other: Any) -> Value:
+        other = _operand(other)
+        return NotImplemented if other is None else _mul(self, other)
+
+    def __rmul__(self, other: Any) -> Value:
+        other = _operand(other)
+        return NotImplemented if other is None else _mul(other, self)
+
+    def __truediv__(self, other: Any) -> Value:
+        other = _operand(other)
+        return NotImplemented if other is None else _div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Value:
+        other = _operand(other)
+        return NotImplemented if other is None else _div(other, self)
+
+    def __pow__(self, other: Any) -> Value:
+        other = _operand(other)
+        return NotImplemented if other is None else _pow(self, other)
+
+    def __rpow__(self, other: Any) -> Value:
+        other = _operand(other)
+        return NotImplemented if other is None else _pow(other, self)
+
+    def __neg__(self) -> Value:
+        return _neg(self)
+
+    def relu(self) -> Value:
+        """max(0, x); derivative 1 for x > 0, else 0."""
+        return _relu(self)
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent; derivative 1 - tanh(x)**2."""
+        return _tanh(self)
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + exp(-x)), computed without overflow; derivative s (1 - s)."""
+        return _sigmoid(self)
+
+    def exp(self) -> Value:
+        """e**x; derivative e**x."""
+        return _exp(self)
+
+    def log(self) -> Value:
+        """Natural logarithm of a positive value; derivative 1 / x."""
+        return _log(self)
+
+    # comparisons compare data (plain bools), so Values sort and test like numbers
+    def __lt__(self, other: Any) -> bool:
+        return self.data < _data(other)
+
+    def __le__(self, other: Any) -> bool:
+        return self.data <= _data(other)
+
+    def __gt__(self, other: Any) -> bool:
+        return self.data > _data(other)
+
+    def __ge__(self, other: Any) -> bool:
+        return self.data >= _data(other)
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data:.6g}, grad={self.grad:.6g}{label})"
+
+
+def _data(x: Any) -> float:
+    return x.data if isinstance(x, Value) else x
