@@ -6,10 +6,28 @@ order. New operations are added with `primitive` exactly as the built-in ones ar
 """
 
 from autograd import ops
-from autograd.creation import arange, eye, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
-from autograd.functional import gradients, grad, hessian, jacobian, value_and_grad
+from autograd.creation import (
+    arange,
+    eye,
+    full,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from autograd.functional import grad, gradients, hessian, jacobian, value_and_grad
 from autograd.gradcheck import GradcheckError, gradcheck
-from autograd.mode import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from autograd.mode import (
+    AnomalyError,
+    detect_anomaly,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from autograd.primitive import Primitive, primitive
 from autograd.tensor import Tensor, concatenate, maximum, minimum, stack, where
 from autograd.value import Value
@@ -17,9 +35,37 @@ from autograd.value import Value
 __version__ = "0.1.0"
 
 __all__ = [
-    "AnomalyError", "GradcheckError", "Primitive", "Tensor", "Value",
-    "arange", "concatenate", "detect_anomaly", "enable_grad", "eye", "full", "grad", "gradcheck",
-    "gradients", "hessian", "is_grad_enabled", "jacobian", "maximum", "minimum", "no_grad",
-    "ones", "ones_like", "ops", "primitive", "rand", "randn", "set_grad_enabled", "stack",
-    "tensor", "value_and_grad", "where", "zeros", "zeros_like",
+    "AnomalyError",
+    "GradcheckError",
+    "Primitive",
+    "Tensor",
+    "Value",
+    "arange",
+    "concatenate",
+    "detect_anomaly",
+    "enable_grad",
+    "eye",
+    "full",
+    "grad",
+    "gradcheck",
+    "gradients",
+    "hessian",
+    "is_grad_enabled",
+    "jacobian",
+    "maximum",
+    "minimum",
+    "no_grad",
+    "ones",
+    "ones_like",
+    "ops",
+    "primitive",
+    "rand",
+    "randn",
+    "set_grad_enabled",
+    "stack",
+    "tensor",
+    "value_and_grad",
+    "where",
+    "zeros",
+    "zeros_like",
 ]

@@ -8,7 +8,8 @@ part of a graph (as inside another `grad`), they record their work so that they 
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -109,7 +110,7 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
                 what = f"a Tensor of shape {y.shape}" if isinstance(y, Tensor) else type(y).__name__
                 raise TypeError(f"grad: f must return a one-element Tensor (a scalar), got {what}")
             found = gradients(y, xs, create_graph=nested)
-        grads = [_zeros_for(x, nested) if g is None else g for x, g in zip(xs, found)]
+        grads = [_zeros_for(x, nested) if g is None else g for x, g in zip(xs, found, strict=True)]
         value = y.reshape(()) if nested else y.data.reshape(())
         return value, grads[0] if single else tuple(grads)
 

@@ -1,4 +1,4 @@
-"""The graph core shared by `Value` and `Tensor`: the node, the topological order, the backward pass.
+"""The graph core shared by `Value` and `Tensor`: the node, the topological order, backward.
 
 Each recorded result is a node that holds its forward inputs and the primitive that made it.
 Nodes point only at their inputs, never at their consumers, and rules are plain functions that
@@ -8,7 +8,8 @@ it as soon as its output is dropped.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +24,17 @@ class Node:
     during a backward pass.
     """
 
-    __slots__ = ("data", "grad", "label", "_inputs", "_args", "_kwargs", "_prim", "_g", "__weakref__")
+    __slots__ = (
+        "data",
+        "grad",
+        "label",
+        "_inputs",
+        "_args",
+        "_kwargs",
+        "_prim",
+        "_g",
+        "__weakref__",
+    )
 
     requires_grad: bool
     _keep: bool
@@ -154,7 +165,9 @@ def backward(
                 if g is not None:
                     if create_graph:
                         out = node
-                        args = tuple(a if n is None else n for a, n in zip(node._args, nodes))
+                        args = tuple(
+                            a if n is None else n for a, n in zip(node._args, nodes, strict=True)
+                        )
                     else:
                         out = node.data
                         args = node._args

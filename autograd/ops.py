@@ -330,7 +330,9 @@ def _stable_max(x: np.ndarray, axis: Any) -> np.ndarray:
 
 
 @primitive
-def logsumexp(x: np.ndarray, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> np.ndarray:
+def logsumexp(
+    x: np.ndarray, axis: tuple[int, ...] | None = None, keepdims: bool = False
+) -> np.ndarray:
     """log(sum(exp(x))) computed around the maximum, so ±1000 stays finite."""
     m = _stable_max(x, axis)
     out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
@@ -338,8 +340,9 @@ def logsumexp(x: np.ndarray, axis: tuple[int, ...] | None = None, keepdims: bool
 
 
 logsumexp.defvjp(
-    lambda g, out, x, axis=None, keepdims=False: _expand(g, x.shape, axis, keepdims)
-    * np.exp(x - _expand(out, x.shape, axis, keepdims))
+    lambda g, out, x, axis=None, keepdims=False: (
+        _expand(g, x.shape, axis, keepdims) * np.exp(x - _expand(out, x.shape, axis, keepdims))
+    )
 )
 
 

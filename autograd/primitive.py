@@ -22,7 +22,8 @@ broadcast shape: the backward driver sums it back to the input's shape.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -158,4 +159,3 @@ def primitive(forward: Callable[..., Any] | None = None, *, name: str | None = N
     if forward is None:
         return lambda f: Primitive(f, name)
     return Primitive(forward, name)
-

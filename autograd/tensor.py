@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from numbers import Number
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -20,9 +21,7 @@ def _check_dtype(arr: np.ndarray, given: Any) -> np.ndarray:
     if kind in "biu":
         return arr.astype(np.float64)
     what = "complex numbers" if kind == "c" else f"dtype {arr.dtype}"
-    raise TypeError(
-        f"Tensor data must be real numbers; got {type(given).__name__} holding {what}"
-    )
+    raise TypeError(f"Tensor data must be real numbers; got {type(given).__name__} holding {what}")
 
 
 def _normalize_axis(axis: Axis, ndim: int) -> tuple[int, ...] | None:
@@ -87,7 +86,9 @@ class Tensor(Node):
         try:
             arr = np.array(data, dtype=dtype)
         except (TypeError, ValueError) as e:
-            raise TypeError(f"Tensor data must be real numbers; got {type(data).__name__}: {e}") from None
+            raise TypeError(
+                f"Tensor data must be real numbers; got {type(data).__name__}: {e}"
+            ) from None
         if dtype is not None and arr.dtype.kind != "f":
             raise TypeError(f"Tensor dtype must be a floating type, got {arr.dtype}")
         self.data = _check_dtype(arr, data)
@@ -102,7 +103,9 @@ class Tensor(Node):
         self._g = None
 
     @classmethod
-    def _from_op(cls, out: Any, inputs: tuple, args: tuple, prim: Any, kwargs: dict | None) -> Tensor:
+    def _from_op(
+        cls, out: Any, inputs: tuple, args: tuple, prim: Any, kwargs: dict | None
+    ) -> Tensor:
         if out.__class__ is not np.ndarray:
             out = np.asarray(out)
         if out.dtype.kind != "f":
@@ -419,7 +422,9 @@ class Tensor(Node):
             axes = () if axes[0] is None else tuple(axes[0])
         if axes:
             if sorted(int(a) % max(self.ndim, 1) for a in axes) != list(range(self.ndim)):
-                raise ValueError(f"transpose: axes {axes} are not a permutation for shape {self.shape}")
+                raise ValueError(
+                    f"transpose: axes {axes} are not a permutation for shape {self.shape}"
+                )
             return ops.transpose(self, tuple(int(a) % self.ndim for a in axes))
         return ops.transpose(self, None)
 
@@ -476,8 +481,20 @@ _UFUNCS = {
 }
 # ufuncs whose results carry no gradient (they are piecewise constant or boolean)
 _NONDIFF = {
-    np.sign, np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not_equal,
-    np.isfinite, np.isnan, np.isinf, np.floor, np.ceil, np.logical_and, np.logical_or,
+    np.sign,
+    np.greater,
+    np.greater_equal,
+    np.less,
+    np.less_equal,
+    np.equal,
+    np.not_equal,
+    np.isfinite,
+    np.isnan,
+    np.isinf,
+    np.floor,
+    np.ceil,
+    np.logical_and,
+    np.logical_or,
     np.logical_not,
 }
 

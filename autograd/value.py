@@ -142,7 +142,9 @@ class Value(Node):
 
     def __init__(self, data: float, label: str = "") -> None:
         if not isinstance(data, Real) or isinstance(data, Value):
-            raise TypeError(f"Value data must be a real number, got {type(data).__name__}: {data!r}")
+            raise TypeError(
+                f"Value data must be a real number, got {type(data).__name__}: {data!r}"
+            )
         self.data = float(data)
         self.grad = 0.0
         self.label = label
@@ -153,7 +155,9 @@ class Value(Node):
         self._g = None
 
     @classmethod
-    def _from_op(cls, out: Any, inputs: tuple, args: tuple, prim: Any, kwargs: dict | None) -> Value:
+    def _from_op(
+        cls, out: Any, inputs: tuple, args: tuple, prim: Any, kwargs: dict | None
+    ) -> Value:
         v = cls.__new__(cls)
         v.data = out
         v.grad = 0.0
