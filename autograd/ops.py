@@ -335,7 +335,8 @@ def logsumexp(
 ) -> np.ndarray:
     """log(sum(exp(x))) computed around the maximum, so ±1000 stays finite."""
     m = _stable_max(x, axis)
-    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    with np.errstate(divide="ignore"):  # all -inf along the axis: log(0) = -inf is the answer
+        out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
     return out if keepdims else out.reshape(np.sum(x, axis=axis).shape)
 
 

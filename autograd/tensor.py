@@ -28,7 +28,12 @@ def _normalize_axis(axis: Axis, ndim: int) -> tuple[int, ...] | None:
     """numpy's axis argument as a sorted tuple of non-negative ints (None for all axes)."""
     if axis is None:
         return None
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if isinstance(axis, (int, np.integer)):
+        axes: tuple = (axis,)
+    elif isinstance(axis, (tuple, list)):
+        axes = tuple(axis)
+    else:
+        raise TypeError(f"axis must be an int or a tuple of ints, got {axis!r}")
     out = []
     for a in axes:
         if not isinstance(a, (int, np.integer)):

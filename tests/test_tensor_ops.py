@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pytest
@@ -161,7 +161,9 @@ CASES = {
         ((2, 1), (2, 3), (2, 2)),
     ),
     "stack": Case(
-        lambda a, b: ag.stack([a, b], axis=1), lambda a, b: torch.stack([a, b], dim=1), ((3, 4),) * 2
+        lambda a, b: ag.stack([a, b], axis=1),
+        lambda a, b: torch.stack([a, b], dim=1),
+        ((3, 4),) * 2,
     ),
     "stack_neg": Case(
         lambda a, b: ag.stack([a, b], axis=-1),
