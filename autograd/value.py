@@ -4,7 +4,7 @@
     >>> c = (a * b + a).tanh()
     >>> c.backward()
     >>> round(a.grad, 6), round(b.grad, 6)
-    (-0.070651, 0.070651)
+    (-0.002682, 0.002682)
 
 Every operation is a `primitive` on Python floats with its derivative beside it.
 """

@@ -1,0 +1,1 @@
+"""Runnable lessons: `python -m demos` runs them all, `python -m demos.NAME --help` one."""

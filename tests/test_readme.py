@@ -1,0 +1,35 @@
+"""The README's Python examples run as written and print what their comments say."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+
+
+def _expected_output(code: str) -> list[str]:
+    """The `# ...` comment after each print(...) line is what it should print."""
+    return [m.group(1).strip() for m in re.finditer(r"^print\(.*\)\s+# (.*)$", code, flags=re.M)]
+
+
+@pytest.mark.parametrize("index", range(len(BLOCKS)))
+def test_readme_example_runs_and_prints_what_it_says(index):
+    code = BLOCKS[index]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, f"README block {index}", "exec"), {})
+    printed = " ".join(out.getvalue().split())
+    for expected in _expected_output(code):
+        assert " ".join(expected.split()) in printed
+
+
+def test_readme_has_examples_and_the_two_commands():
+    text = README.read_text()
+    assert len(BLOCKS) >= 3
+    assert "make test" in text and "make demo" in text
