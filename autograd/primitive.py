@@ -36,8 +36,6 @@ Rule = Callable[..., Any]
 class Primitive:
     """A differentiable function: its forward on raw data and a VJP rule per input."""
 
-    __slots__ = ("forward", "name", "rules", "rule_argnum", "__dict__")
-
     def __init__(self, forward: Callable[..., Any], name: str | None = None) -> None:
         self.forward = forward
         self.name = name or forward.__name__.strip("_")

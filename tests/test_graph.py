@@ -90,6 +90,18 @@ def test_requires_grad_propagates_and_constants_get_no_gradient():
     assert c.grad is None
 
 
+def test_toposort_lists_each_node_once_consumers_first():
+    from autograd.graph import toposort
+
+    a = Value(1.0)
+    b = a * 2
+    c = a + b
+    d = b * c
+    order = toposort(d)
+    assert order[0] is d and order[-1] is a and len(order) == 4
+    assert order.index(c) < order.index(b) < order.index(a)
+
+
 # --- no_grad ---------------------------------------------------------------------------------
 
 
