@@ -1,0 +1,56 @@
+"""nn: multi-layer perceptrons on `autograd.Tensor`, trained by backpropagation.
+
+import nn
+model = nn.MLP(2, [16, 16, 1])
+opt = nn.SGD(model.parameters(), lr=0.1)
+"""
+
+from nn import datasets, functional
+from nn.data import DataLoader, train_test_split
+from nn.functional import (
+    accuracy,
+    binary_cross_entropy,
+    cross_entropy,
+    hinge_loss,
+    leaky_relu,
+    mse_loss,
+    relu,
+    sigmoid,
+    tanh,
+)
+from nn.layers import MLP, Layer, Neuron
+from nn.module import Module
+from nn.optim import SGD, Adam, AdamW, CosineAnnealingLR, Optimizer, StepLR
+from nn.serialization import load, save
+from nn.train import History, evaluate, fit
+
+__all__ = [
+    "MLP",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "CosineAnnealingLR",
+    "DataLoader",
+    "History",
+    "Layer",
+    "Module",
+    "Neuron",
+    "Optimizer",
+    "StepLR",
+    "accuracy",
+    "binary_cross_entropy",
+    "cross_entropy",
+    "datasets",
+    "evaluate",
+    "fit",
+    "functional",
+    "hinge_loss",
+    "leaky_relu",
+    "load",
+    "mse_loss",
+    "relu",
+    "save",
+    "sigmoid",
+    "tanh",
+    "train_test_split",
+]

@@ -1,0 +1,196 @@
+"""Activations, losses and metrics on Tensors, matching PyTorch's values and gradients.
+
+Losses take `reduction="mean" | "sum" | "none"` and refuse a target whose shape differs from the
+prediction's: `(n,)` against `(n, 1)` would broadcast to `(n, n)` and train on nonsense.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from autograd import Tensor, ops, primitive, where
+
+# --- activations -----------------------------------------------------------------------------
+
+
+def relu(x: Tensor) -> Tensor:
+    """max(x, 0)."""
+    return x.relu()
+
+
+def tanh(x: Tensor) -> Tensor:
+    """Hyperbolic tangent."""
+    return x.tanh()
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """1 / (1 + exp(-x))."""
+    return x.sigmoid()
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """x where x > 0, else negative_slope * x (PyTorch's default slope)."""
+    return where(x > 0, x, x * negative_slope)
+
+
+def identity(x: Tensor) -> Tensor:
+    """No activation: a linear output (logits)."""
+    return x
+
+
+ACTIVATIONS: dict[str | None, Callable[[Tensor], Tensor]] = {
+    "relu": relu,
+    "tanh": tanh,
+    "sigmoid": sigmoid,
+    "leaky_relu": leaky_relu,
+    "linear": identity,
+    None: identity,
+}
+
+
+def get_activation(activation: str | Callable | None) -> Callable[[Tensor], Tensor]:
+    """An activation by name ("relu", "tanh", "sigmoid", "leaky_relu", None) or as a function."""
+    if callable(activation):
+        return activation
+    try:
+        return ACTIVATIONS[activation]
+    except (KeyError, TypeError):
+        names = ", ".join(repr(k) for k in ACTIVATIONS)
+        raise ValueError(f"unknown activation {activation!r}; choose one of {names}") from None
+
+
+# --- losses ----------------------------------------------------------------------------------
+
+
+def _as_tensor(x: Any, name: str) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _same_shape(pred: Tensor, target: Any, loss: str) -> None:
+    if pred.shape != np.shape(target):
+        raise ValueError(
+            f"{loss}: prediction has shape {pred.shape} but target has shape {np.shape(target)}; "
+            f"losses do not broadcast (reshape one of them, e.g. pred.reshape(-1))"
+        )
+
+
+def _reduce(losses: Tensor, reduction: str, loss: str) -> Tensor:
+    if reduction == "mean":
+        return losses.mean()
+    if reduction == "sum":
+        return losses.sum()
+    if reduction == "none":
+        return losses
+    raise ValueError(f"{loss}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean squared error (pred - target)**2."""
+    pred = _as_tensor(pred, "pred")
+    _same_shape(pred, target, "mse_loss")
+    diff = pred - target
+    return _reduce(diff * diff, reduction, "mse_loss")
+
+
+@primitive
+def _bce_with_logits(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """log(1 + exp(x)) - x y, the logistic loss on logits, with no overflow at any x."""
+    return np.logaddexp(0.0, x) - x * y
+
+
+# d/dx = sigmoid(x) - y, d/dy = -x
+_bce_with_logits.defvjp(
+    lambda g, out, x, y: g * (ops.sigmoid(x) - y),
+    lambda g, out, x, y: -g * x,
+)
+
+
+def binary_cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy on logits (PyTorch's binary_cross_entropy_with_logits), stable.
+
+    `target` holds probabilities in [0, 1] (usually the labels 0 and 1).
+    """
+    logits = _as_tensor(logits, "logits")
+    _same_shape(logits, target, "binary_cross_entropy")
+    t = target.data if isinstance(target, Tensor) else np.asarray(target, dtype=logits.dtype)
+    if t.size and (t.min() < 0 or t.max() > 1):
+        raise ValueError(
+            f"binary_cross_entropy: targets must lie in [0, 1], got values from {t.min()} to "
+            f"{t.max()} (labels of -1/+1 belong to hinge_loss)"
+        )
+    y = target if isinstance(target, Tensor) else t
+    return _reduce(_bce_with_logits(logits, y), reduction, "binary_cross_entropy")
+
+
+def _class_labels(labels: Any, n_classes: int, batch_shape: tuple, loss: str) -> np.ndarray:
+    y = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
+    if y.shape != batch_shape:
+        raise ValueError(
+            f"{loss}: expected labels of shape {batch_shape} for the logits, got {y.shape}"
+        )
+    if y.dtype.kind == "f":
+        if not np.all(y == np.round(y)):
+            raise ValueError(f"{loss}: labels must be integer class indices")
+        y = y.astype(np.int64)
+    elif y.dtype.kind not in "iu":
+        raise TypeError(f"{loss}: labels must be integers, got dtype {y.dtype}")
+    bad = (y < 0) | (y >= n_classes)
+    if np.any(bad):
+        raise ValueError(
+            f"{loss}: label {y[bad].flat[0]} is out of range for {n_classes} classes "
+            f"(valid: 0 to {n_classes - 1})"
+        )
+    return y
+
+
+def cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean") -> Tensor:
+    """Softmax cross-entropy of logits `(n, C)` (or `(C,)`) with integer class labels.
+
+    Computed as -log_softmax(logits)[label], stable for any logits.
+    """
+    logits = _as_tensor(logits, "logits")
+    if logits.ndim not in (1, 2):
+        raise ValueError(f"cross_entropy: logits must be (n, C) or (C,), got {logits.shape}")
+    n_classes = logits.shape[-1]
+    y = _class_labels(labels, n_classes, logits.shape[:-1], "cross_entropy")
+    onehot = np.eye(n_classes, dtype=logits.dtype)[y]
+    losses = -(logits.log_softmax(axis=-1) * onehot).sum(axis=-1)
+    return _reduce(losses, reduction, "cross_entropy")
+
+
+def hinge_loss(scores: Tensor, labels: Any, reduction: str = "mean") -> Tensor:
+    """micrograd's max-margin loss relu(1 - y * score), for labels -1 and +1."""
+    scores = _as_tensor(scores, "scores")
+    _same_shape(scores, labels, "hinge_loss")
+    y = np.asarray(labels.data if isinstance(labels, Tensor) else labels, dtype=scores.dtype)
+    if not np.all(np.abs(y) == 1):
+        raise ValueError("hinge_loss: labels must be -1 or +1 (convert 0/1 labels with 2*y - 1)")
+    return _reduce((1.0 - scores * y).relu(), reduction, "hinge_loss")
+
+
+# --- metrics ---------------------------------------------------------------------------------
+
+
+def predict_labels(scores: Any) -> np.ndarray:
+    """Class labels from model outputs: argmax of `(n, C)` logits, `score > 0` for one column."""
+    s = np.asarray(scores.data if isinstance(scores, Tensor) else scores)
+    if s.ndim == 2 and s.shape[1] > 1:
+        return s.argmax(axis=1)
+    return (s.reshape(s.shape[0] if s.ndim else 1) > 0).astype(np.int64)
+
+
+def accuracy(scores: Any, labels: Any) -> float:
+    """Fraction of correct predictions, from logits `(n, C)` or one score per sample.
+
+    One score per sample is read as positive for `score > 0`; labels may be 0/1 or -1/+1.
+    """
+    y = np.asarray(labels.data if isinstance(labels, Tensor) else labels).reshape(-1)
+    pred = predict_labels(scores)
+    if pred.shape != y.shape:
+        raise ValueError(f"accuracy: {pred.shape[0]} predictions for {y.shape[0]} labels")
+    if np.asarray(scores).ndim < 2 or np.shape(scores)[-1] == 1:
+        y = (y > 0).astype(np.int64)  # -1/+1 or 0/1 labels alike
+    return float(np.mean(pred == y)) if y.size else 0.0
