@@ -19,7 +19,8 @@ def _expected_output(code: str) -> list[str]:
 
 
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
-def test_readme_example_runs_and_prints_what_it_says(index):
+def test_readme_example_runs_and_prints_what_it_says(index, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # examples may write files
     code = BLOCKS[index]
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
