@@ -69,3 +69,12 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Load the drawing functions (and the graphviz package) only when they are first used."""
+    if name in ("draw_graph", "save_graph", "GraphvizNotFoundError"):
+        from autograd import viz
+
+        return getattr(viz, name)
+    raise AttributeError(f"module 'autograd' has no attribute {name!r}")

@@ -1,6 +1,8 @@
 """The Tensor primitives: each forward on numpy arrays with its vector-Jacobian products beside it.
 
-Rules receive the output gradient `g`, the output `out` and the inputs. In a plain backward
+Positional arguments are data (Tensors, or constant arrays and numbers); settings such as
+`axis`, `shape` or `index` are keyword arguments. Rules receive the output gradient `g`, the
+output `out`, the inputs and the settings. In a plain backward
 these are numpy arrays; under `create_graph=True` they are Tensors, so every rule is written with
 operators, methods that ndarray and Tensor share, numpy ufuncs (which Tensor implements) and the
 primitives of this module (which return plain arrays when given plain arrays). Gradients of
@@ -53,8 +55,8 @@ def broadcast_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return np.broadcast_to(x, shape)
 
 
-sum_to.defvjp(lambda g, out, x, shape: broadcast_to(g, np.shape(x)))
-broadcast_to.defvjp(lambda g, out, x, shape: sum_to(g, np.shape(x)))
+sum_to.defvjp(lambda g, out, x, shape: broadcast_to(g, shape=np.shape(x)))
+broadcast_to.defvjp(lambda g, out, x, shape: sum_to(g, shape=np.shape(x)))
 
 
 @primitive
@@ -63,7 +65,7 @@ def astype(x: np.ndarray, dtype: Any) -> np.ndarray:
     return x.astype(dtype)
 
 
-astype.defvjp(lambda g, out, x, dtype: astype(g, x.dtype))
+astype.defvjp(lambda g, out, x, dtype: astype(g, dtype=x.dtype))
 
 
 # --- arithmetic ------------------------------------------------------------------------------
@@ -285,7 +287,7 @@ def sum_(x: np.ndarray, axis: tuple[int, ...] | None = None, keepdims: bool = Fa
 
 sum_.defvjp(
     lambda g, out, x, axis=None, keepdims=False: broadcast_to(
-        _expand(g, x.shape, axis, keepdims), x.shape
+        _expand(g, x.shape, axis, keepdims), shape=x.shape
     )
 )
 
@@ -297,7 +299,7 @@ def mean(x: np.ndarray, axis: tuple[int, ...] | None = None, keepdims: bool = Fa
 
 mean.defvjp(
     lambda g, out, x, axis=None, keepdims=False: broadcast_to(
-        _expand(g, x.shape, axis, keepdims) / (x.size // max(out.size, 1)), x.shape
+        _expand(g, x.shape, axis, keepdims) / (x.size // max(out.size, 1)), shape=x.shape
     )
 )
 
@@ -412,8 +414,8 @@ def index_add(g: np.ndarray, shape: tuple[int, ...], index: Any) -> np.ndarray:
     return z
 
 
-getitem.defvjp(lambda g, out, x, index: index_add(g, x.shape, index))
-index_add.defvjp(lambda g, out, gin, shape, index: getitem(g, index))
+getitem.defvjp(lambda g, out, x, index: index_add(g, shape=x.shape, index=index))
+index_add.defvjp(lambda g, out, gin, shape, index: getitem(g, index=index))
 
 
 @primitive

@@ -135,14 +135,14 @@ class Tensor(Node):
             g = np.asarray(g)
         if g.shape != shape:
             try:
-                g = ops.sum_to(g, shape)
+                g = ops.sum_to(g, shape=shape)
             except ValueError:
                 raise ValueError(
                     f"{op}: VJP rule returned a gradient of shape {g.shape} "
                     f"for an input of shape {shape}"
                 ) from None
         if g.dtype != self.data.dtype:
-            g = ops.astype(g, self.data.dtype)
+            g = ops.astype(g, dtype=self.data.dtype)
         return g
 
     def _store_grad(self, g: Any) -> None:
@@ -187,6 +187,11 @@ class Tensor(Node):
             seed = Tensor(seed)
         backward(self, seed, retain_graph=retain_graph, create_graph=create_graph)
 
+    @property
+    def has_grad(self) -> bool:
+        """True when `.grad` holds a gradient (a backward reached this tensor and kept it)."""
+        return self.grad is not None
+
     def retain_grad(self) -> None:
         """Keep this (intermediate) tensor's gradient in `.grad` after backward."""
         self._keep = True
@@ -230,7 +235,7 @@ class Tensor(Node):
     @property
     def T(self) -> Tensor:
         """The tensor with its axes reversed (numpy's `.T`)."""
-        return ops.transpose(self, None)
+        return ops.transpose(self, axes=None)
 
     def item(self) -> float:
         """The single element as a Python float."""
@@ -337,7 +342,7 @@ class Tensor(Node):
         return bool(self.data)
 
     def __getitem__(self, index: Any) -> Tensor:
-        return ops.getitem(self, _index(index))
+        return ops.getitem(self, index=_index(index))
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """numpy ufuncs on Tensors: the differentiable ones record, the others give arrays."""
@@ -415,11 +420,11 @@ class Tensor(Node):
         """Same data in a new shape: `t.reshape(2, 3)` or `t.reshape((2, 3))`; -1 is inferred."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        return ops.reshape(self, tuple(shape))
+        return ops.reshape(self, shape=tuple(shape))
 
     def flatten(self) -> Tensor:
         """A 1-D copy of the data."""
-        return ops.reshape(self, (-1,))
+        return ops.reshape(self, shape=(-1,))
 
     def transpose(self, *axes: Any) -> Tensor:
         """Permute the axes: `t.transpose()` reverses them, `t.transpose(1, 0, 2)` reorders."""
@@ -430,20 +435,20 @@ class Tensor(Node):
                 raise ValueError(
                     f"transpose: axes {axes} are not a permutation for shape {self.shape}"
                 )
-            return ops.transpose(self, tuple(int(a) % self.ndim for a in axes))
-        return ops.transpose(self, None)
+            return ops.transpose(self, axes=tuple(int(a) % self.ndim for a in axes))
+        return ops.transpose(self, axes=None)
 
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         """Exchange two axes."""
         axes = list(range(self.ndim))
         axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
-        return ops.transpose(self, tuple(axes))
+        return ops.transpose(self, axes=tuple(axes))
 
     def astype(self, dtype: Any) -> Tensor:
         """Cast to another floating dtype (the gradient is cast back)."""
         if np.dtype(dtype).kind != "f":
             raise TypeError(f"Tensor dtype must be a floating type, got {np.dtype(dtype)}")
-        return ops.astype(self, np.dtype(dtype))
+        return ops.astype(self, dtype=np.dtype(dtype))
 
 
 def _operand(x: Any) -> Any:

@@ -136,7 +136,7 @@ class Value(Node):
     value (0.0 until a backward reaches it; gradients accumulate across backward calls).
     """
 
-    __slots__ = ()
+    __slots__ = ("_reached",)
     requires_grad = True  # every Value takes part, as in micrograd
     _keep = True  # and every Value keeps its gradient, intermediate ones included
 
@@ -153,6 +153,7 @@ class Value(Node):
         self._kwargs = None
         self._prim = None
         self._g = None
+        self._reached = False
 
     @classmethod
     def _from_op(
@@ -167,10 +168,17 @@ class Value(Node):
         v._kwargs = kwargs
         v._prim = prim
         v._g = None
+        v._reached = False
         return v
 
     def _store_grad(self, g: float) -> None:
         self.grad += g
+        self._reached = True
+
+    @property
+    def has_grad(self) -> bool:
+        """True once a backward pass has reached this value (its 0.0 is then a real zero)."""
+        return self._reached
 
     def backward(self) -> None:
         """Set this value's gradient seed to 1 and fill `.grad` of everything it depends on."""

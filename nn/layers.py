@@ -101,6 +101,7 @@ class Neuron(Module):
         dt = np.dtype(dtype)
         self.weight = Tensor(init_weights((nin,), nin, 1, init, activation, rng), True, dt)
         self.bias = Tensor(0.0, requires_grad=True, dtype=dt)
+        self.label_parameters()
 
     def forward(self, x: Any) -> Tensor:
         x = _features(x, self.nin, self.weight.dtype, "Neuron")
@@ -161,6 +162,7 @@ class Layer(Module):
         w = init_weights((nout, nin), nin, nout, init, activation, rng)
         self.weight = Tensor(w, requires_grad=True, dtype=dt)
         self.bias = Tensor(np.zeros(nout), requires_grad=True, dtype=dt)
+        self.label_parameters()
 
     @property
     def neurons(self) -> list[NeuronView]:
@@ -212,6 +214,7 @@ class MLP(Module):
             )
             for i in range(len(nouts))
         ]
+        self.label_parameters()
 
     def forward(self, x: Any) -> Tensor:
         for layer in self.layers:

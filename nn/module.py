@@ -60,6 +60,15 @@ class Module:
         """How many numbers the parameters hold."""
         return sum(p.size for p in self.parameters())
 
+    def label_parameters(self, prefix: str = "") -> Module:
+        """Set each parameter's `.label` to its dotted name, so drawings show `layers.0.weight`.
+
+        The built-in modules call it when they are made; returns self.
+        """
+        for name, p in self.named_parameters(prefix):
+            p.label = name
+        return self
+
     def modules(self) -> Iterator[Module]:
         """This module and every sub-module, depth first."""
         yield self
