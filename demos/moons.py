@@ -1,0 +1,65 @@
+"""Mini-batch training of MLP(2, [16, 16, 1]) on the two moons: forward pass, error, reverse
+pass and gradient-descent step, over mini-batches and epochs."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+from tqdm import tqdm
+
+import nn
+from demos.common import Result, percent, plot_curve, plot_regions, run_demo, save
+
+
+def run(seed: int, folder: str, quick: bool) -> Result:
+    X, y = nn.datasets.make_moons(200 if quick else 1000, noise=0.1, seed=seed)
+    X_train, X_test, y_train, y_test = nn.train_test_split(X, y, test_size=0.25, seed=seed)
+    epochs = 40 if quick else 60
+
+    model = nn.MLP(2, [16, 16, 1], seed=seed)
+    optimizer = nn.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    batches = nn.DataLoader(X_train, y_train, batch_size=32, shuffle=True, seed=seed)
+    losses = []
+    bar = tqdm(range(epochs), desc="moons", unit="epoch", disable=None)  # off when not a tty
+    for _epoch in bar:
+        total = 0.0
+        for xb, yb in batches:
+            logits = model(xb)  # forward pass
+            loss = nn.binary_cross_entropy(logits, yb.reshape(-1, 1))  # error
+            optimizer.zero_grad()
+            loss.backward()  # reverse pass
+            optimizer.step()  # gradient-descent step
+            total += loss.item() * len(yb)
+        losses.append(total / len(y_train))
+        bar.set_postfix(loss=f"{losses[-1]:.4f}")
+
+    train_acc = nn.accuracy(model(X_train), y_train)
+    test_acc = nn.accuracy(model(X_test), y_test)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4))
+    plot_regions(axes[0], model, X_test, y_test, f"test set: {percent(test_acc)} correct")
+    plot_curve(axes[1], losses, "training loss", "mean loss per epoch")
+    axes[1].set_yscale("log")
+    picture = save(fig, folder, "moons.png")
+    return Result(
+        name="moons",
+        title="Mini-batch training on the two moons",
+        lesson="Each epoch shuffles the training set into mini-batches of 32; for each batch the "
+        "network runs forward, measures its error, backpropagates it and takes one SGD step. "
+        "The test set, never trained on, shows how well the boundary generalises.",
+        metrics={
+            "test accuracy": percent(test_acc),
+            "train accuracy": percent(train_acc),
+            "final loss": losses[-1],
+            "epochs": epochs,
+            "training samples": len(y_train),
+            "batches per epoch": len(batches),
+        },
+        images=[(picture, "Decision boundary over the test set, and the loss per epoch.")],
+    )
+
+
+def main(argv: list[str] | None = None) -> Result:
+    return run_demo(run, __doc__, "moons", argv)
+
+
+if __name__ == "__main__":
+    main()
