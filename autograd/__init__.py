@@ -29,7 +29,7 @@ from autograd.mode import (
     set_grad_enabled,
 )
 from autograd.primitive import Primitive, primitive
-from autograd.tensor import Tensor, concatenate, maximum, minimum, stack, where
+from autograd.tensor import Tensor, concatenate, linear, maximum, minimum, stack, where
 from autograd.value import Value
 
 __version__ = "0.1.0"
@@ -52,6 +52,7 @@ __all__ = [
     "hessian",
     "is_grad_enabled",
     "jacobian",
+    "linear",
     "maximum",
     "minimum",
     "no_grad",

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.mode import STATE, AnomalyError, set_grad_enabled
+from autograd.mode import STATE, AnomalyError
 
 
 class Node:
@@ -141,60 +141,73 @@ def backward(
     pop = ready.pop
     push = ready.append
     root._g = seed
+    grad_mode = STATE.grad_enabled
+    STATE.grad_enabled = create_graph  # rules record only when building a graph of gradients
     try:
-        with set_grad_enabled(create_graph):
-            while ready:
-                node = pop()
-                g = node._g
-                node._g = None
-                if g is not None:
-                    if wanted is None:
-                        if node._prim is None or node._keep:
-                            node._store_grad(g)
-                    elif node in wanted:
-                        found[wanted[node]] = g
-                prim = node._prim
-                if prim is None:
-                    continue
-                if prim is FREED:
-                    raise RuntimeError(
-                        "backward through a graph that an earlier backward(retain_graph=False) "
-                        "freed; pass retain_graph=True (the default) to backward twice"
+        while ready:
+            node = pop()
+            g = node._g
+            node._g = None
+            prim = node._prim
+            if g is not None:
+                if wanted is None:
+                    if prim is None or node._keep:
+                        node._store_grad(g)
+                elif node in wanted:
+                    found[wanted[node]] = g
+            if prim is None:
+                continue
+            if prim is FREED:
+                raise RuntimeError(
+                    "backward through a graph that an earlier backward(retain_graph=False) "
+                    "freed; pass retain_graph=True (the default) to backward twice"
+                )
+            nodes = node._inputs
+            if g is not None:
+                if create_graph:
+                    out = node
+                    args = tuple(
+                        a if n is None else n for a, n in zip(node._args, nodes, strict=True)
                     )
-                nodes = node._inputs
+                else:
+                    out = node.data
+                    args = node._args
+                kwargs = node._kwargs
+                rules = prim.rules
+            for i, parent in enumerate(nodes):
+                if parent is None:
+                    continue
                 if g is not None:
-                    if create_graph:
-                        out = node
-                        args = tuple(
-                            a if n is None else n for a, n in zip(node._args, nodes, strict=True)
-                        )
-                    else:
-                        out = node.data
-                        args = node._args
-                    kwargs = node._kwargs
-                for i, parent in enumerate(nodes):
-                    if parent is None:
-                        continue
-                    if g is not None:
+                    try:
+                        rule = rules[i]
+                    except (IndexError, TypeError):  # variadic rules, or none defined
+                        rule = None
+                    if rule is None:
                         gp = prim.vjp(i, g, out, args, kwargs)
-                        if gp is not None:
-                            gp = parent._fit(gp, prim.name)
-                            if anomaly:
-                                check_finite(gp, f"{prim.name} backward (gradient of input {i})")
-                            pending = parent._g
-                            parent._g = gp if pending is None else pending + gp
-                    left = counts[parent] - 1
-                    counts[parent] = left
-                    if not left:
-                        push(parent)
-                if not retain_graph:
-                    node._inputs = ()
-                    node._args = ()
-                    node._prim = FREED
+                    elif kwargs:
+                        gp = rule(g, out, *args, **kwargs)
+                    else:
+                        gp = rule(g, out, *args)
+                    if gp is not None:
+                        gp = parent._fit(gp, prim.name)
+                        if anomaly:
+                            check_finite(gp, f"{prim.name} backward (gradient of input {i})")
+                        pending = parent._g
+                        parent._g = gp if pending is None else pending + gp
+                left = counts[parent] - 1
+                counts[parent] = left
+                if not left:
+                    push(parent)
+            if not retain_graph:
+                node._inputs = ()
+                node._args = ()
+                node._prim = FREED
     except BaseException:
         for node in counts:
             node._g = None
         raise
+    finally:
+        STATE.grad_enabled = grad_mode
     return None if inputs is None else found
 
 

@@ -46,13 +46,16 @@ def sum_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     axes = _sum_to_axes(x.shape, shape)
     if axes is None:
         raise ValueError(f"cannot sum shape {x.shape} down to shape {shape}")
-    return x.sum(axis=axes).reshape(shape)
+    return np.add.reduce(x, axis=axes).reshape(shape)
 
 
 @primitive
 def broadcast_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """numpy's broadcast_to (a read-only view)."""
-    return np.broadcast_to(x, shape)
+    """`x` repeated along broadcast axes to `shape` (a new array: np.broadcast_to's view costs
+    more to make than this copy at the sizes gradients usually have)."""
+    out = np.empty(shape, dtype=np.result_type(x))
+    out[...] = x
+    return out
 
 
 sum_to.defvjp(lambda g, out, x, shape: broadcast_to(g, shape=np.shape(x)))
@@ -148,6 +151,52 @@ def _matmul_vjp(argnum: int, g: Any, out: Any, x: Any, y: Any) -> Any:
 
 
 matmul.defvjp_argnum(_matmul_vjp)
+
+
+@primitive
+def linear(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
+    """x @ weight.T + bias in one node: a fully connected layer (weight is (out, in)).
+
+    Fused because it is the workhorse of every network: one node instead of three, and no
+    gradient for x when x is data.
+    """
+    if weight.ndim != 2 or x.shape[-1:] != weight.shape[1:]:
+        raise ValueError(
+            f"input of shape {x.shape} does not fit weight of shape {weight.shape} "
+            f"(needs x.shape[-1] == weight.shape[1])"
+        )
+    out = x @ weight.T
+    if bias is None:
+        return out
+    if bias.shape != weight.shape[:1]:
+        raise ValueError(
+            f"bias of shape {bias.shape} does not fit weight of shape {weight.shape} "
+            f"(needs ({weight.shape[0]},))"
+        )
+    if getattr(bias, "dtype", None) == out.dtype:
+        out += bias  # the product is a fresh array: add in place
+        return out
+    return out + bias
+
+
+def _rows(a: Any) -> Any:
+    """All leading axes flattened: (..., n) -> (m, n)."""
+    return a.reshape((-1, a.shape[-1]))
+
+
+def _linear_weight_vjp(g: Any, out: Any, x: Any, weight: Any, bias: Any = None) -> Any:
+    """g^T x, summed over every leading (batch) axis."""
+    if g.ndim == 2 and x.ndim == 2:
+        return g.T @ x
+    return _rows(g).T @ _rows(x)
+
+
+def _linear_bias_vjp(g: Any, out: Any, x: Any, weight: Any, bias: Any = None) -> Any:
+    """g summed over every leading (batch) axis."""
+    return np.add.reduce(g if g.ndim == 2 else _rows(g), axis=0)
+
+
+linear.defvjp(lambda g, out, x, weight, bias=None: g @ weight, _linear_weight_vjp, _linear_bias_vjp)
 
 
 @primitive
@@ -282,7 +331,7 @@ def _expand(g: Any, shape: tuple[int, ...], axis: tuple[int, ...] | None, keepdi
 
 @primitive(name="sum")
 def sum_(x: np.ndarray, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> np.ndarray:
-    return np.sum(x, axis=axis, keepdims=keepdims)
+    return np.add.reduce(x, axis=axis, keepdims=keepdims)
 
 
 sum_.defvjp(
@@ -294,7 +343,10 @@ sum_.defvjp(
 
 @primitive
 def mean(x: np.ndarray, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> np.ndarray:
-    return np.mean(x, axis=axis, keepdims=keepdims)
+    if x.size == 0:
+        return np.mean(x, axis=axis, keepdims=keepdims)
+    total = np.add.reduce(x, axis=axis, keepdims=keepdims)
+    return total / (x.size // np.size(total))
 
 
 mean.defvjp(

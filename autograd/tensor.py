@@ -349,6 +349,8 @@ class Tensor(Node):
         fn = _UFUNCS.get(ufunc)
         if fn is not None and method == "__call__" and not kwargs:
             return fn(*inputs)
+        if ufunc is np.add and method == "reduce" and set(kwargs) <= {"axis", "keepdims"}:
+            return inputs[0].sum(axis=kwargs.get("axis", 0), keepdims=kwargs.get("keepdims", False))
         if any(isinstance(x, Tensor) and x.requires_grad for x in inputs) and ufunc not in _NONDIFF:
             raise TypeError(
                 f"numpy.{ufunc.__name__} ({method}) is not differentiable on Tensors; the "
@@ -529,6 +531,17 @@ def where(cond: Any, x: Any, y: Any) -> Tensor:
     if c.dtype != bool:
         raise TypeError(f"where: cond must be boolean, got dtype {c.dtype}")
     return ops.where(c, _operand(x), _operand(y))
+
+
+def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
+    """x @ weight.T + bias, one node (weight of shape (out, in), as torch.nn.Linear's)."""
+    if x.__class__ is not Tensor and x.__class__ is not np.ndarray:
+        x = _operand(x)
+    if weight.__class__ is not Tensor:
+        weight = _operand(weight)
+    if bias is not None and bias.__class__ is not Tensor:
+        bias = _operand(bias)
+    return ops.linear(x, weight, bias)
 
 
 def maximum(x: Any, y: Any) -> Tensor:

@@ -77,14 +77,18 @@ def _same_shape(pred: Tensor, target: Any, loss: str) -> None:
         )
 
 
+def _check_reduction(reduction: str, loss: str) -> None:
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{loss}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
 def _reduce(losses: Tensor, reduction: str, loss: str) -> Tensor:
+    _check_reduction(reduction, loss)
     if reduction == "mean":
         return losses.mean()
     if reduction == "sum":
         return losses.sum()
-    if reduction == "none":
-        return losses
-    raise ValueError(f"{loss}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return losses
 
 
 def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -95,16 +99,27 @@ def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     return _reduce(diff * diff, reduction, "mse_loss")
 
 
-@primitive
-def _bce_with_logits(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """log(1 + exp(x)) - x y, the logistic loss on logits, with no overflow at any x."""
-    return np.logaddexp(0.0, x) - x * y
+@primitive(name="bce_with_logits")
+def _bce_with_logits(x: np.ndarray, y: np.ndarray, reduction: str = "mean") -> np.ndarray:
+    """log(1 + exp(x)) - x y, the logistic loss on logits, with no overflow at any x.
+
+    Fused with its reduction: one node for the whole loss.
+    """
+    losses = np.logaddexp(0.0, x) - x * y
+    if reduction == "none":
+        return losses
+    total = np.add.reduce(losses, axis=None)
+    return total / losses.size if reduction == "mean" else total
 
 
-# d/dx = sigmoid(x) - y, d/dy = -x
+def _bce_scale(g: Any, x: Any, reduction: str) -> Any:
+    return g / x.size if reduction == "mean" else g
+
+
+# d/dx = sigmoid(x) - y, d/dy = -x (times the reduction's 1/n for the mean)
 _bce_with_logits.defvjp(
-    lambda g, out, x, y: g * (ops.sigmoid(x) - y),
-    lambda g, out, x, y: -g * x,
+    lambda g, out, x, y, reduction="mean": _bce_scale(g, x, reduction) * (ops.sigmoid(x) - y),
+    lambda g, out, x, y, reduction="mean": -_bce_scale(g, x, reduction) * x,
 )
 
 
@@ -122,7 +137,8 @@ def binary_cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -
             f"{t.max()} (labels of -1/+1 belong to hinge_loss)"
         )
     y = target if isinstance(target, Tensor) else t
-    return _reduce(_bce_with_logits(logits, y), reduction, "binary_cross_entropy")
+    _check_reduction(reduction, "binary_cross_entropy")
+    return _bce_with_logits(logits, y, reduction=reduction)
 
 
 def _class_labels(labels: Any, n_classes: int, batch_shape: tuple, loss: str) -> np.ndarray:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor
+from autograd import Tensor, linear
 from nn.functional import get_activation
 from nn.module import Module
 
@@ -65,17 +65,19 @@ def _check_size(value: Any, what: str) -> int:
 
 def _features(x: Any, nin: int, dtype: np.dtype, who: str) -> Any:
     """The input as a Tensor or array of the layer's dtype, checked for `nin` features."""
-    if not isinstance(x, Tensor):
+    if x.__class__ is Tensor:
+        if x.data.dtype != dtype:
+            x = x.astype(dtype)
+    elif x.__class__ is not np.ndarray or x.dtype != dtype:
         x = np.asarray(x)
         if x.dtype.kind not in "biuf":
             raise TypeError(f"{who}: input must be numbers, got dtype {x.dtype}")
         x = x.astype(dtype, copy=False)
-    elif x.dtype != dtype:
-        x = x.astype(dtype)
-    if x.ndim not in (1, 2) or x.shape[-1] != nin:
+    shape = x.shape
+    if not 1 <= len(shape) <= 2 or shape[-1] != nin:
         raise ValueError(
             f"{who} expects {nin} features per sample, as (n, {nin}) or ({nin},); "
-            f"got input of shape {x.shape}"
+            f"got input of shape {shape}"
         )
     return x
 
@@ -170,7 +172,7 @@ class Layer(Module):
 
     def forward(self, x: Any) -> Tensor:
         x = _features(x, self.nin, self.weight.dtype, "Layer")
-        return self._act(x @ self.weight.T + self.bias)
+        return self._act(linear(x, self.weight, self.bias))
 
     def extra_repr(self) -> str:
         return f"{self.nin} -> {self.nout}, activation={_activation_name(self.activation)}"

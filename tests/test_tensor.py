@@ -224,6 +224,8 @@ def test_sigmoid_is_stable_at_extremes():
         (lambda a, b: a @ b, r"@: .*\(2, 3\), \(4,\)"),
         (lambda a, b: ag.concatenate([a, b]), r"concatenate: .*\(2, 3\), \(4,\)"),
         (lambda a, b: ag.maximum(a, b), r"maximum: .*\(2, 3\), \(4,\)"),
+        (lambda a, b: ag.linear(a, b.reshape(1, 4)), r"linear: .*\(2, 3\).*\(1, 4\)"),
+        (lambda a, b: ag.linear(a, a, b), r"linear: bias of shape \(4,\).*\(2, 3\)"),
     ],
 )
 def test_incompatible_shapes_name_the_op_and_both_shapes(op, pattern):

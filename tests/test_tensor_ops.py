@@ -112,6 +112,20 @@ CASES = {
     "matmul_batched": Case(lambda a, b: a @ b, lambda a, b: a @ b, ((2, 1, 3, 4), (5, 4, 2))),
     "matmul_batch_1d": Case(lambda a, b: a @ b, lambda a, b: a @ b, ((2, 3, 4), (4,))),
     "matmul_1d_batch": Case(lambda a, b: a @ b, lambda a, b: a @ b, ((3,), (2, 3, 4))),
+    "linear": Case(
+        ag.linear, lambda x, w, b: torch.nn.functional.linear(x, w, b), ((5, 3), (4, 3), (4,))
+    ),
+    "linear_1d": Case(
+        ag.linear, lambda x, w, b: torch.nn.functional.linear(x, w, b), ((3,), (4, 3), (4,))
+    ),
+    "linear_batched": Case(
+        ag.linear, lambda x, w, b: torch.nn.functional.linear(x, w, b), ((2, 5, 3), (4, 3), (4,))
+    ),
+    "linear_no_bias": Case(
+        lambda x, w: ag.linear(x, w),
+        lambda x, w: torch.nn.functional.linear(x, w),
+        ((5, 3), (2, 3)),
+    ),
     "rmatmul_array": Case(
         lambda a: np.ones((2, 3)) @ a,
         lambda a: torch.ones(2, 3, dtype=torch.float64) @ a,

@@ -127,7 +127,11 @@ def test_mlp_loss_drawing_names_parameters_and_renders_fast():
     weight = next(v for v in nodes.values() if v.startswith("layers.0.weight"))
     assert "shape (16, 2) float64" in weight and "grad mean" in weight
     ops = sorted(v for k, v in nodes.items() if k.endswith("_op"))
-    assert ops.count("@") == 3 and ops.count("relu") == 2 and "bce_with_logits" in ops
+    assert (
+        ops.count("linear") == 3
+        and ops.count("relu") == 2
+        and "bce_with_logits(reduction=mean)" in ops
+    )
     assert any(v.startswith("input (64, 2)") for v in nodes.values())
     assert len(nodes) < 60 and len(edges) < 80
     print(f"MLP loss graph rendered in {elapsed:.3f} s")  # the figure, not an assertion
