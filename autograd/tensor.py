@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from numbers import Number
 from typing import Any
@@ -146,10 +147,19 @@ class Tensor(Node):
         return g
 
     def _store_grad(self, g: Any) -> None:
-        if self.grad is None:
-            self.grad = g if isinstance(g, Tensor) else np.array(g, dtype=self.data.dtype)
-        else:
+        if self.grad is not None:
             self.grad = self.grad + g
+        elif (
+            g.__class__ is np.ndarray
+            and g.base is None
+            and g.dtype == self.data.dtype
+            and sys.getrefcount(g) <= _PRIVATE_REFS
+        ):
+            self.grad = g  # nobody else holds this array: keep it instead of copying it
+        elif isinstance(g, Tensor):
+            self.grad = g
+        else:  # it may be shared (one gradient sent to two inputs) or a view: copy
+            self.grad = np.array(g, dtype=self.data.dtype)
 
     # --- gradients ---------------------------------------------------------------------------
 
@@ -552,3 +562,28 @@ def maximum(x: Any, y: Any) -> Tensor:
 def minimum(x: Any, y: Any) -> Tensor:
     """Elementwise minimum with broadcasting; ties share the gradient."""
     return ops.minimum(_operand(x), _operand(y))
+
+
+def _private_refs() -> int:
+    """How many references a gradient that nobody else holds has inside `_store_grad`.
+
+    Measured once on a real backward pass (a fresh product is private), so `_store_grad` can
+    keep such gradients without copying, as PyTorch does; any other holder adds a reference and
+    gets a copy. Outside CPython, reference counts mean nothing: always copy.
+    """
+    if sys.implementation.name != "cpython":
+        return -1
+    seen: list[int] = []
+
+    class Probe(Tensor):
+        __slots__ = ()
+
+        def _store_grad(self, g: Any) -> None:  # the same frame shape as Tensor._store_grad
+            seen.append(sys.getrefcount(g))
+
+    x = Probe(np.ones(2), requires_grad=True)
+    (x * 2.0).sum().backward()
+    return seen[0]
+
+
+_PRIVATE_REFS = _private_refs()

@@ -259,3 +259,30 @@ def test_other_bad_arguments():
         t.clip()
     with pytest.raises(IndexError):
         t[5]
+
+
+def test_stored_gradients_never_alias_each_other_or_the_callers_arrays():
+    """backward keeps a gradient without copying only when nobody else holds it."""
+    a, b = Tensor([1.0, 2.0], requires_grad=True), Tensor([3.0, 4.0], requires_grad=True)
+    (a + b).sum().backward()  # one gradient array flows to both inputs
+    assert a.grad is not b.grad
+    a.grad[0] = 100.0
+    np.testing.assert_array_equal(b.grad, [1.0, 1.0])
+
+    seed = np.ones(3)
+    for make in (lambda t: t, lambda t: t + 0.0, lambda t: t.reshape(3)):
+        x = Tensor(np.ones(3), requires_grad=True)
+        make(x).backward(seed)
+        x.grad[0] = 7.0
+        np.testing.assert_array_equal(seed, np.ones(3))
+
+    w = Tensor(np.ones((2, 2)), requires_grad=True)
+    w.reshape(4).backward(np.arange(4.0))  # the rule returns a view of the seed
+    assert w.grad.base is None and w.grad.flags.writeable
+
+    keep = Tensor([1.0, 2.0], requires_grad=True)
+    h = keep * 3
+    h.retain_grad()
+    (h * 2).sum().backward()
+    h.grad[0] = -1.0
+    np.testing.assert_array_equal(keep.grad, [6.0, 6.0])

@@ -1,0 +1,359 @@
+"""Run the benchmark suite: `python -m benchmarks` (what `make bench` runs).
+
+    python -m benchmarks                  # every workload, table printed and written as markdown
+    python -m benchmarks --only W3-100 W5
+    python -m benchmarks --quick          # tiny sizes, one round: proves the code runs
+
+Each engine runs in its own process with the same data and initial weights. Rounds are
+interleaved (A B C, A B C, ...) so that the machine's drift hits every engine alike, and the
+ratios compare engines within the same invocation: the fastest round against the fastest
+round, and the median of the per-round ratios. Before timing, every engine's loss and gradients
+are compared with the baseline's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@dataclass
+class Workload:
+    name: str
+    title: str
+    engines: list[str]
+    baseline: str
+    rounds: int
+    quick_engines: list[str] | None = None
+    memory: bool = False
+    per_link: bool = False  # W2: report time per chain link
+
+    def engine_list(self, quick: bool) -> list[str]:
+        return self.quick_engines if quick and self.quick_engines else self.engines
+
+
+WORKLOADS = [
+    Workload(
+        "W1",
+        "scalar MLP(2, [16, 16, 1]) of Values, micrograd's demo step (100 moons)",
+        ["micrograd", "ours-Value"],
+        "micrograd",
+        rounds=3,
+    ),
+    Workload(
+        "W2",
+        "deep chain: build plus backward, per link",
+        [
+            "ours-Value-1e3",
+            "ours-Value-1e4",
+            "ours-Value-1e5",
+            "ours-Value-1e6",
+            "ours-Tensor-1e3",
+            "ours-Tensor-1e4",
+            "ours-Tensor-1e5",
+            "torch-1e4",
+            "torch-1e5",
+            "micrograd-1e4",
+        ],
+        "ours-Value-1e3",
+        rounds=3,
+        per_link=True,
+        quick_engines=[
+            "ours-Value-1e2",
+            "ours-Value-1e3",
+            "ours-Tensor-1e3",
+            "torch-1e3",
+            "micrograd-1e2",
+        ],
+    ),
+    Workload(
+        "W3-100",
+        "tensor MLP(2, [16, 16, 1]) step, batch 100, logistic loss, float32",
+        ["numpy", "ours-nn", "ours-ops", "torch"],
+        "numpy",
+        rounds=15,
+    ),
+    Workload(
+        "W3-32",
+        "tensor MLP(2, [16, 16, 1]) step, batch 32, logistic loss, float32",
+        ["numpy", "ours-nn", "ours-ops", "torch"],
+        "numpy",
+        rounds=15,
+    ),
+    Workload(
+        "W4",
+        "MLP 784-256-256-10 step, batch 128, softmax cross-entropy, float32",
+        ["numpy", "ours-nn", "torch"],
+        "numpy",
+        rounds=7,
+        memory=True,
+    ),
+    Workload(
+        "W5",
+        "(a * b + c).sum() forward and backward, 4-element tensors",
+        ["numpy", "ours", "torch"],
+        "numpy",
+        rounds=7,
+    ),
+    Workload(
+        "W5-op",
+        "one forward op a * b, 4-element tensors (recording the graph)",
+        ["numpy", "ours", "torch"],
+        "numpy",
+        rounds=7,
+    ),
+]
+
+
+@dataclass
+class Row:
+    engine: str
+    times: list[float] = field(default_factory=list)
+    error: str = ""
+    memory: int | None = None
+    check: str = ""
+
+
+class Worker:
+    """A long-lived engine process, driven over its stdin and stdout."""
+
+    def __init__(self, workload: str, engine: str, quick: bool) -> None:
+        cmd = [sys.executable, "-m", "benchmarks.worker", workload, engine]
+        self.proc = subprocess.Popen(
+            cmd + (["--quick"] if quick else []),
+            cwd=ROOT,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+
+    def ask(self, command: str) -> dict:
+        if self.proc.poll() is not None:
+            return {"error": "the engine's process has ended"}
+        try:
+            self.proc.stdin.write(command + "\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            pass
+        line = self.proc.stdout.readline()
+        return json.loads(line) if line else {"error": "the engine's process ended"}
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.write("quit\n")
+                self.proc.stdin.close()
+            except BrokenPipeError:
+                pass
+            self.proc.wait(timeout=60)
+
+
+def compare(result: dict, reference: dict, tight: bool) -> str:
+    """'' if the loss and gradients agree with the baseline's, else what differs."""
+    rtol, atol = (1e-9, 1e-12) if tight else (2e-3, 1e-5)
+    if not np.isclose(result["loss"], reference["loss"], rtol=rtol, atol=atol):
+        return f"loss {result['loss']:.6g} vs {reference['loss']:.6g}"
+    if len(result["grads"]) != len(reference["grads"]):
+        return f"{len(result['grads'])} gradients vs {len(reference['grads'])}"
+    for i, (g, r) in enumerate(zip(result["grads"], reference["grads"], strict=True)):
+        if len(g) != len(r) or not np.allclose(g, r, rtol=rtol, atol=atol):
+            return f"gradient {i} differs"
+    return ""
+
+
+def run_workload(w: Workload, quick: bool) -> list[Row]:
+    engines = w.engine_list(quick)
+    print(f"\n{w.name}: {w.title}", flush=True)
+    workers = {e: Worker(w.name, e, quick) for e in engines}
+    rows = {e: Row(e) for e in engines}
+    try:
+        checks = {e: workers[e].ask("check") for e in engines}
+        reference = checks[w.baseline] if w.baseline in engines else None
+        tight = w.name in ("W1", "W2", "W5", "W5-op")
+        for e in engines:
+            if "error" in checks[e]:
+                rows[e].error = checks[e]["error"]
+            elif w.per_link:
+                grad = checks[e]["grads"][0][0]
+                rows[e].check = "" if grad == 1.0 else f"gradient {grad} instead of 1"
+            elif reference is not None and "error" not in reference:
+                rows[e].check = compare(checks[e], reference, tight)
+            if rows[e].check:
+                rows[e].error = f"wrong results, not timed: {rows[e].check}"
+        live = [e for e in engines if not rows[e].error]
+        for r in range(1 if quick else w.rounds):
+            for e in live:
+                answer = workers[e].ask("time")
+                if "error" in answer:
+                    rows[e].error = answer["error"]
+                else:
+                    rows[e].times.append(answer["seconds"])
+            print(
+                f"  round {r + 1}: "
+                + ", ".join(f"{e} {fmt_time(rows[e].times[-1])}" for e in live if rows[e].times),
+                flush=True,
+            )
+        if w.memory:
+            for e in live:
+                if e != "torch":  # torch allocates outside Python's tracemalloc
+                    rows[e].memory = workers[e].ask("memory").get("bytes")
+    finally:
+        for worker in workers.values():
+            worker.close()
+    return [rows[e] for e in engines]
+
+
+def links(engine: str) -> int:
+    return int(float(engine.rsplit("-", 1)[1]))
+
+
+def fmt_time(seconds: float) -> str:
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.2f} ms"
+    if seconds >= 1e-6:
+        return f"{seconds * 1e6:.1f} us"
+    return f"{seconds * 1e9:.0f} ns"
+
+
+def ratios(row: Row, base: Row) -> tuple[float, float] | None:
+    """(fastest over fastest, median of per-round ratios) of row against base."""
+    if not row.times or not base.times:
+        return None
+    fastest = min(row.times) / min(base.times)
+    per_round = [a / b for a, b in zip(row.times, base.times, strict=False)]
+    return fastest, statistics.median(per_round)
+
+
+def table(w: Workload, rows: list[Row]) -> list[str]:
+    """The markdown table of one workload."""
+    base = next((r for r in rows if r.engine == w.baseline), rows[0])
+    unit = " per link" if w.per_link else ""
+    head = f"| engine | median{unit} | min | max | vs {w.baseline} (fastest) | (median) |"
+    lines = [f"**{w.name}**: {w.title}", "", head, "|---|---|---|---|---|---|"]
+    if w.memory:
+        lines[2] += " peak memory |"
+        lines[3] += "---|"
+    for row in rows:
+        if row.error:
+            lines.append(f"| {row.engine} | {row.error} | | | | |" + (" |" if w.memory else ""))
+            continue
+        scale = 1 / links(row.engine) if w.per_link else 1
+        t = [x * scale for x in row.times]
+        if w.per_link:
+            b = Row(base.engine, [x / links(base.engine) for x in base.times])
+            ratio = ratios(Row(row.engine, t), b)
+        else:
+            ratio = ratios(row, base)
+        cells = [row.engine, fmt_time(statistics.median(t)), fmt_time(min(t)), fmt_time(max(t))]
+        cells += [f"{ratio[0]:.2f}x", f"{ratio[1]:.2f}x"] if ratio else ["", ""]
+        if w.memory:
+            cells.append(f"{row.memory / 2**20:.1f} MiB" if row.memory else "n/a")
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def bars(results: dict[str, list[Row]]) -> list[str]:
+    """The issue's bars, each with the measured ratio (fastest round against fastest round)."""
+
+    def best(workload: str, engine: str, per_link: bool = False) -> float | None:
+        for row in results.get(workload, []):
+            if row.engine == engine and row.times and not row.error:
+                return min(row.times) / (links(engine) if per_link else 1)
+        return None
+
+    checks = []
+
+    def bar(text: str, value: float | None, ok: bool | None) -> None:
+        shown = "not measured" if value is None else f"{value:.2f}"
+        verdict = "n/a" if value is None else ("met" if ok else "MISSED")
+        checks.append(f"| {text} | {shown} | {verdict} |")
+
+    mg, ours = best("W1", "micrograd"), best("W1", "ours-Value")
+    v = mg / ours if mg and ours else None
+    bar("W1: micrograd step / ours (>= 10)", v, v is not None and v >= 10)
+    a, b = best("W2", "ours-Value-1e5", True), best("W2", "ours-Value-1e3", True)
+    v = a / b if a and b else None
+    bar("W2: Value per link, 1e5 / 1e3 (<= 1.5)", v, v is not None and v <= 1.5)
+    t, o = best("W2", "torch-1e5", True), best("W2", "ours-Value-1e5", True)
+    v = t / o if t and o else None
+    bar("W2: torch 0-d / ours Value at 1e5 (>= 7)", v, v is not None and v >= 7)
+    for wl in ("W3-100", "W3-32"):
+        for eng in ("ours-nn", "ours-ops"):
+            x, n = best(wl, eng), best(wl, "numpy")
+            v = x / n if x and n else None
+            bar(f"{wl}: {eng} / numpy (<= 1.5)", v, v is not None and v <= 1.5)
+    x, n = best("W4", "ours-nn"), best("W4", "numpy")
+    v = x / n if x and n else None
+    bar("W4: ours-nn / numpy (<= 1.1)", v, v is not None and v <= 1.1)
+    mem = {r.engine: r.memory for r in results.get("W4", [])}
+    v = mem["ours-nn"] / mem["numpy"] if mem.get("ours-nn") and mem.get("numpy") else None
+    bar("W4: peak memory ours-nn / numpy (<= 1.3)", v, v is not None and v <= 1.3)
+    x, n = best("W5", "ours"), best("W5", "numpy")
+    v = x / n if x and n else None
+    bar("W5: ours / numpy, forward + backward (<= 4)", v, v is not None and v <= 4)
+    return ["| bar | measured | |", "|---|---|---|", *checks]
+
+
+def machine() -> str:
+    versions = [f"Python {platform.python_version()}", f"numpy {np.__version__}"]
+    for mod in ("torch", "micrograd"):
+        try:
+            from importlib.metadata import version
+
+            versions.append(f"{mod} {version(mod)}")
+        except Exception:
+            versions.append(f"{mod} not installed")
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} "
+        f"{platform.release()}; {', '.join(versions)}; "
+        f"{datetime.date.today().isoformat()}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, one round")
+    parser.add_argument("--only", nargs="+", choices=[w.name for w in WORKLOADS])
+    parser.add_argument(
+        "--markdown",
+        default=os.path.join(ROOT, "benchmarks", "results.md"),
+        help="where to write the markdown table",
+    )
+    args = parser.parse_args(argv)
+    chosen = [w for w in WORKLOADS if not args.only or w.name in args.only]
+    results = {w.name: run_workload(w, args.quick) for w in chosen}
+    lines = [
+        f"Machine: {machine()}.",
+        "",
+        f"Command: `python -m benchmarks{' --quick' if args.quick else ''}`.",
+        "",
+    ]
+    for w in chosen:
+        lines += table(w, results[w.name]) + [""]
+    lines += ["**Bars** (fastest round against fastest round):", "", *bars(results), ""]
+    text = "\n".join(lines)
+    print("\n" + text)
+    with open(args.markdown, "w", encoding="utf-8") as f:
+        f.write(text)
+    print(f"\nwrote {args.markdown}")
+    wrong = [r.engine for rows in results.values() for r in rows if r.check]
+    return 1 if wrong else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

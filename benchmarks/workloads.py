@@ -1,0 +1,427 @@
+"""The benchmark workloads, one class per (workload, engine).
+
+Every engine of a workload starts from the same data and the same initial weights, made here
+with numpy from a fixed seed. `check()` returns the loss and gradients at those weights (so a
+broken implementation is caught before it is timed); `step()` runs one training step (or one
+repetition of the measured operation).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nn.datasets import make_moons
+
+# --- shared data and weights -----------------------------------------------------------------
+
+
+def moons_data(n: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    X, y = make_moons(100, noise=0.1, seed=0)
+    return X[:n].astype(dtype), y[:n].astype(dtype).reshape(-1, 1)
+
+
+def mlp_weights(sizes: list[int], dtype: np.dtype, seed: int = 0) -> list[np.ndarray]:
+    """He-normal weights (out, in) and zero biases, in [W1, b1, W2, b2, ...] order."""
+    rng = np.random.default_rng(seed)
+    params = []
+    for nin, nout in zip(sizes[:-1], sizes[1:], strict=True):
+        params.append(rng.normal(0.0, np.sqrt(2.0 / nin), size=(nout, nin)).astype(dtype))
+        params.append(np.full(nout, 0.01, dtype=dtype))
+    return params
+
+
+def digits_data(n: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST-shaped random data: n images of 784 pixels, 10 classes."""
+    rng = np.random.default_rng(1)
+    return rng.normal(size=(n, 784)).astype(dtype), rng.integers(0, 10, size=n)
+
+
+class Engine:
+    """One engine running one workload."""
+
+    reps = 1  # steps per timing
+    dtype = np.float32
+
+    def check(self) -> dict:
+        raise NotImplementedError
+
+    def step(self) -> None:
+        raise NotImplementedError
+
+
+def _result(loss: float, grads: list) -> dict:
+    return {
+        "loss": float(loss),
+        "grads": [np.asarray(g, dtype=np.float64).ravel().tolist() for g in grads],
+    }
+
+
+# --- W1: micrograd's demo, scalar MLP of Values ------------------------------------------------
+
+
+class ValueMLP:
+    """micrograd's MLP written for any Value class (the same code runs both engines)."""
+
+    def __init__(self, value_cls: type, weights: list[np.ndarray]) -> None:
+        self.layers = []
+        for i in range(0, len(weights), 2):
+            W, b = weights[i], weights[i + 1]
+            neurons = [
+                ([value_cls(float(w)) for w in row], value_cls(float(bias)))
+                for row, bias in zip(W, b, strict=True)
+            ]
+            self.layers.append((neurons, i + 2 < len(weights)))
+
+    def parameters(self) -> list:
+        return [p for neurons, _ in self.layers for ws, b in neurons for p in [*ws, b]]
+
+    def __call__(self, x: list) -> object:
+        for neurons, nonlin in self.layers:
+            out = []
+            for ws, b in neurons:
+                act = sum((wi * xi for wi, xi in zip(ws, x, strict=True)), b)
+                out.append(act.relu() if nonlin else act)
+            x = out
+        return x[0]
+
+
+class W1(Engine):
+    """Full batch: hinge loss with L2 regularisation, then SGD, as micrograd's demo notebook."""
+
+    def __init__(self, engine: str, quick: bool) -> None:
+        if engine == "micrograd":
+            from micrograd.engine import Value
+        else:
+            from autograd import Value
+        n, sizes = (20, [2, 4, 4, 1]) if quick else (100, [2, 16, 16, 1])
+        X, y = moons_data(n, np.float64)
+        self.Value = Value
+        self.X = [[float(a) for a in row] for row in X]
+        self.y = [1.0 if t else -1.0 for t in y.ravel()]
+        rng = np.random.default_rng(0)
+        weights = []
+        for nin, nout in zip(sizes[:-1], sizes[1:], strict=True):
+            weights += [rng.uniform(-1, 1, size=(nout, nin)), np.zeros(nout)]
+        self.model = ValueMLP(Value, weights)
+
+    def loss(self) -> object:
+        Value = self.Value
+        scores = [self.model([Value(a) for a in row]) for row in self.X]
+        losses = [(1 + -yi * si).relu() for yi, si in zip(self.y, scores, strict=True)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        reg_loss = 1e-4 * sum(p * p for p in self.model.parameters())
+        return data_loss + reg_loss
+
+    def check(self) -> dict:
+        loss = self.loss()
+        loss.backward()
+        grads = [p.grad for p in self.model.parameters()]
+        for p in self.model.parameters():
+            p.grad = 0.0
+        return _result(loss.data, [grads])
+
+    def step(self) -> None:
+        params = self.model.parameters()
+        for p in params:
+            p.grad = 0.0
+        loss = self.loss()
+        loss.backward()
+        for p in params:
+            p.data -= 0.05 * p.grad
+
+
+# --- W2: deep chains -------------------------------------------------------------------------
+
+
+class W2(Engine):
+    """Build a chain of `n` links (y = y * 1.0 then y = y + 0.0, alternately) and backward."""
+
+    def __init__(self, engine: str, quick: bool) -> None:
+        kind, size = engine.rsplit("-", 1)
+        self.kind = kind
+        self.n = int(float(size))
+        if kind == "torch":
+            import torch
+
+            self.torch = torch
+
+    def run(self) -> float:
+        n = self.n // 2
+        if self.kind == "ours-Value":
+            from autograd import Value
+
+            x = Value(0.5)
+            y = x
+            for _ in range(n):
+                y = y * 1.0 + 0.0
+            y.backward()
+            return x.grad
+        if self.kind == "ours-Tensor":
+            from autograd import Tensor
+
+            x = Tensor(0.5, requires_grad=True)
+            y = x
+            for _ in range(n):
+                y = y * 1.0 + 0.0
+            y.backward()
+            return float(x.grad)
+        if self.kind == "micrograd":
+            from micrograd.engine import Value
+
+            x = Value(0.5)
+            y = x
+            for _ in range(n):
+                y = y * 1.0 + 0.0
+            y.backward()
+            return x.grad
+        torch = self.torch
+        x = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+        y = x
+        for _ in range(n):
+            y = y * 1.0 + 0.0
+        y.backward()
+        return float(x.grad)
+
+    def check(self) -> dict:
+        return _result(0.0, [[self.run()]])
+
+    def step(self) -> None:
+        self.run()
+
+
+# --- W3 and W4: tensor MLPs ------------------------------------------------------------------
+
+
+class NumpyMLP(Engine):
+    """The hand-written numpy forward and backward: the limit for a numpy-based engine."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, params: list, loss: str, lr: float) -> None:
+        self.X, self.y, self.params, self.loss_kind, self.lr = X, y, params, loss, lr
+        if loss == "cross_entropy":
+            self.onehot = np.eye(params[-1].shape[0], dtype=X.dtype)[y]
+
+    def grads(self) -> tuple[float, list[np.ndarray]]:
+        X, P = self.X, self.params
+        hs, acts = [], [X]
+        a = X
+        for i in range(0, len(P), 2):
+            h = a @ P[i].T + P[i + 1]
+            hs.append(h)
+            a = np.maximum(h, 0) if i + 2 < len(P) else h
+            acts.append(a)
+        z = acts[-1]
+        n = len(X)
+        if self.loss_kind == "bce":
+            loss = np.mean(np.logaddexp(0, z) - z * self.y)
+            dz = (np.exp(-np.logaddexp(0, -z)) - self.y) / n
+        else:
+            m = z.max(axis=1, keepdims=True)
+            e = np.exp(z - m)
+            s = e.sum(axis=1, keepdims=True)
+            loss = np.mean(np.log(s) + m - (z * self.onehot).sum(axis=1, keepdims=True))
+            dz = (e / s - self.onehot) / n
+        grads: list[np.ndarray] = [None] * len(P)  # type: ignore[list-item]
+        for i in range(len(P) - 2, -1, -2):
+            grads[i] = dz.T @ acts[i // 2]
+            grads[i + 1] = dz.sum(axis=0)
+            if i:
+                dz = (dz @ P[i]) * (hs[i // 2 - 1] > 0)
+        return float(loss), grads
+
+    def check(self) -> dict:
+        return _result(*self.grads())
+
+    def step(self) -> None:
+        _, grads = self.grads()
+        for p, g in zip(self.params, grads, strict=True):
+            p -= self.lr * g
+
+
+class OursNN(Engine):
+    """`nn.MLP` + `nn.SGD`: what a user of the library writes."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, params: list, loss: str, lr: float) -> None:
+        import nn
+
+        sizes = [params[0].shape[1]] + [params[i].shape[0] for i in range(0, len(params), 2)]
+        self.model = nn.MLP(sizes[0], sizes[1:], dtype=X.dtype)
+        self.model.load_state_dict(
+            {name: p for (name, _), p in zip(self.model.named_parameters(), params, strict=True)}
+        )
+        self.opt = nn.SGD(self.model.parameters(), lr=lr)
+        self.X = X
+        self.y = y if loss == "bce" else y
+        self.loss_fn = nn.binary_cross_entropy if loss == "bce" else nn.cross_entropy
+
+    def check(self) -> dict:
+        loss = self.loss_fn(self.model(self.X), self.y)
+        loss.backward()
+        grads = [p.grad for p in self.model.parameters()]
+        self.model.zero_grad()
+        return _result(loss.item(), grads)
+
+    def step(self) -> None:
+        loss = self.loss_fn(self.model(self.X), self.y)
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+
+
+class OursOps(Engine):
+    """The same network written with Tensor operators only (no nn): `@`, `.T`, `+`, `relu`."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, params: list, loss: str, lr: float) -> None:
+        from autograd import Tensor
+
+        self.params = [Tensor(p, requires_grad=True) for p in params]
+        self.X, self.y, self.lr = X, y, lr
+
+    def loss(self) -> object:
+        P = self.params
+        h = self.X
+        for i in range(0, len(P), 2):
+            h = h @ P[i].T + P[i + 1]
+            if i + 2 < len(P):
+                h = h.relu()
+        # the logistic loss on logits, stably: max(z, 0) - z y + log(1 + exp(-|z|))
+        return (h.relu() - h * self.y + (1.0 + (-h.abs()).exp()).log()).mean()
+
+    def check(self) -> dict:
+        loss = self.loss()
+        loss.backward()
+        grads = [p.grad for p in self.params]
+        for p in self.params:
+            p.grad = None
+        return _result(loss.item(), grads)
+
+    def step(self) -> None:
+        loss = self.loss()
+        loss.backward()
+        for p in self.params:
+            p.data -= self.lr * p.grad
+            p.grad = None
+
+
+class TorchMLP(Engine):
+    """PyTorch eager: torch.nn.Linear layers, the same loss, torch.optim.SGD."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, params: list, loss: str, lr: float) -> None:
+        import torch
+
+        layers = []
+        for i in range(0, len(params), 2):
+            lin = torch.nn.Linear(
+                params[i].shape[1], params[i].shape[0], dtype=torch.from_numpy(params[i]).dtype
+            )
+            with torch.no_grad():
+                lin.weight.copy_(torch.from_numpy(params[i]))
+                lin.bias.copy_(torch.from_numpy(params[i + 1]))
+            layers.append(lin)
+            if i + 2 < len(params):
+                layers.append(torch.nn.ReLU())
+        self.model = torch.nn.Sequential(*layers)
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=lr)
+        self.X = torch.from_numpy(X)
+        if loss == "bce":
+            self.y = torch.from_numpy(y)
+            self.loss_fn = torch.nn.functional.binary_cross_entropy_with_logits
+        else:
+            self.y = torch.from_numpy(y)
+            self.loss_fn = torch.nn.functional.cross_entropy
+
+    def check(self) -> dict:
+        loss = self.loss_fn(self.model(self.X), self.y)
+        loss.backward()
+        grads = [p.grad.numpy().copy() for p in self.model.parameters()]
+        self.opt.zero_grad()
+        return _result(loss.item(), grads)
+
+    def step(self) -> None:
+        loss = self.loss_fn(self.model(self.X), self.y)
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+
+
+MLP_ENGINES = {"numpy": NumpyMLP, "ours-nn": OursNN, "ours-ops": OursOps, "torch": TorchMLP}
+
+
+def W3(engine: str, quick: bool, batch: int) -> Engine:
+    X, y = moons_data(batch, np.float32)
+    params = mlp_weights([2, 16, 16, 1], np.float32)
+    e = MLP_ENGINES[engine](X, y, params, "bce", 0.1)
+    e.reps = 50 if quick else 400
+    return e
+
+
+def W4(engine: str, quick: bool) -> Engine:
+    X, y = digits_data(128, np.float32)
+    sizes = [784, 64, 64, 10] if quick else [784, 256, 256, 10]
+    params = mlp_weights(sizes, np.float32)
+    e = MLP_ENGINES[engine](X, y, params, "cross_entropy", 0.01)
+    e.reps = 5 if quick else 40
+    return e
+
+
+# --- W5: per-op overhead ---------------------------------------------------------------------
+
+
+class W5(Engine):
+    """`(a * b + c).sum()` forward and backward on 4-element float64 tensors, or one `a * b`."""
+
+    def __init__(self, engine: str, quick: bool, single_op: bool) -> None:
+        rng = np.random.default_rng(0)
+        a, b, c = (rng.normal(size=4) for _ in range(3))
+        self.kind = engine
+        self.single = single_op
+        self.reps = 2000 if quick else 20000
+        if engine == "numpy":
+            self.a, self.b, self.c = a, b, c
+        elif engine == "ours":
+            from autograd import Tensor
+
+            self.a, self.b, self.c = (Tensor(v, requires_grad=True) for v in (a, b, c))
+        else:
+            import torch
+
+            self.a, self.b, self.c = (torch.tensor(v, requires_grad=True) for v in (a, b, c))
+
+    def run(self) -> tuple[float, list]:
+        a, b, c = self.a, self.b, self.c
+        if self.kind == "numpy":
+            s = (a * b + c).sum()  # forward
+            g = np.ones_like(a)  # backward: sum spreads 1, + passes it, * swaps the factors
+            return s, [g * b, g * a, g]
+        s = (a * b + c).sum()
+        s.backward()
+        grads = [a.grad, b.grad, c.grad]
+        a.grad = b.grad = c.grad = None
+        return np.asarray(s.detach() if hasattr(s, "detach") else s).item(), grads
+
+    def check(self) -> dict:
+        if self.single:
+            out = self.a * self.b
+            return _result(0.0, [np.asarray(out.detach() if hasattr(out, "detach") else out)])
+        s, grads = self.run()
+        return _result(s, [np.asarray(g) for g in grads])
+
+    def step(self) -> None:
+        if self.single:
+            self.a * self.b  # noqa: B018 - the forward op is what is measured
+        else:
+            self.run()
+
+
+def make(workload: str, engine: str, quick: bool) -> Engine:
+    """The engine object for a workload name (W1, W2, W3-100, W3-32, W4, W5, W5-op)."""
+    if workload == "W1":
+        return W1(engine, quick)
+    if workload == "W2":
+        return W2(engine, quick)
+    if workload.startswith("W3-"):
+        return W3(engine, quick, int(workload[3:]))
+    if workload == "W4":
+        return W4(engine, quick)
+    if workload in ("W5", "W5-op"):
+        return W5(engine, quick, workload == "W5-op")
+    raise ValueError(f"unknown workload {workload!r}")
