@@ -7,11 +7,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: test demo lint graphviz clean
+.PHONY: test demo bench lint graphviz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,demo]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,demo,bench]'
 	touch $(STAMP)
 
 graphviz:
@@ -32,6 +32,9 @@ test: $(STAMP) graphviz lint
 
 demo: $(STAMP) graphviz
 	$(PY) -m demos
+
+bench: $(STAMP)
+	$(PY) -m benchmarks
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

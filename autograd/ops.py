@@ -53,7 +53,7 @@ def sum_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 def broadcast_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """`x` repeated along broadcast axes to `shape` (a new array: np.broadcast_to's view costs
     more to make than this copy at the sizes gradients usually have)."""
-    out = np.empty(shape, dtype=np.result_type(x))
+    out = np.empty(shape, dtype=x.dtype if hasattr(x, "dtype") else np.result_type(x))
     out[...] = x
     return out
 

@@ -79,67 +79,68 @@ class Primitive:
         With no Value or Tensor among the inputs, the raw forward result is returned as is, so
         rules can call primitives on plain arrays.
         """
+        if len(args) == 2 and not kwargs:
+            return self.call2(args[0], args[1])
         cls = None
-        if len(args) == 1:  # the common arities take a short path: this is the hot loop
-            (x,) = args
-            if not isinstance(x, Node):
-                return self.forward(x, **kwargs)
-            cls = x.__class__
-            raw: tuple = (x.data,)
-            inputs: tuple = (x if x.requires_grad else None,)
-            record = x.requires_grad
-        elif len(args) == 2:
-            x, y = args
-            if isinstance(x, Node):
-                cls = x.__class__
-                if isinstance(y, Node):
-                    if y.__class__ is not cls:
-                        self._mixed(cls, y)
-                    raw = (x.data, y.data)
-                    inputs = (x if x.requires_grad else None, y if y.requires_grad else None)
-                    record = x.requires_grad or y.requires_grad
-                else:
-                    raw = (x.data, y)
-                    inputs = (x if x.requires_grad else None, None)
-                    record = x.requires_grad
-            elif isinstance(y, Node):
-                cls = y.__class__
-                raw = (x, y.data)
-                inputs = (None, y if y.requires_grad else None)
-                record = y.requires_grad
+        raw_list = []
+        input_list = []
+        record = False
+        for a in args:
+            if isinstance(a, Node):
+                if cls is None:
+                    cls = a.__class__
+                elif a.__class__ is not cls:
+                    self._mixed(cls, a)
+                raw_list.append(a.data)
+                input_list.append(a if a.requires_grad else None)
+                record = record or a.requires_grad
             else:
-                return self.forward(x, y, **kwargs)
-        else:
-            raw_list = []
-            input_list = []
-            record = False
-            for a in args:
-                if isinstance(a, Node):
-                    if cls is None:
-                        cls = a.__class__
-                    elif a.__class__ is not cls:
-                        self._mixed(cls, a)
-                    raw_list.append(a.data)
-                    input_list.append(a if a.requires_grad else None)
-                    record = record or a.requires_grad
-                else:
-                    raw_list.append(a)
-                    input_list.append(None)
-            raw = tuple(raw_list)
-            inputs = tuple(input_list)
+                raw_list.append(a)
+                input_list.append(None)
+        if cls is None:
+            return self.forward(*args, **kwargs)
+        return self._record(cls, tuple(raw_list), tuple(input_list), record, kwargs or None)
+
+    def call2(self, x: Any, y: Any) -> Any:
+        """`self(x, y)` without argument packing: the operators' path, the hottest there is."""
+        if isinstance(x, Node):
+            cls = x.__class__
+            if isinstance(y, Node):
+                if y.__class__ is not cls:
+                    self._mixed(cls, y)
+                return self._record(
+                    cls,
+                    (x.data, y.data),
+                    (x if x.requires_grad else None, y if y.requires_grad else None),
+                    x.requires_grad or y.requires_grad,
+                    None,
+                )
+            return self._record(
+                cls, (x.data, y), (x if x.requires_grad else None, None), x.requires_grad, None
+            )
+        if isinstance(y, Node):
+            return self._record(
+                y.__class__,
+                (x, y.data),
+                (None, y if y.requires_grad else None),
+                y.requires_grad,
+                None,
+            )
+        return self.forward(x, y)
+
+    def _record(
+        self, cls: type, raw: tuple, inputs: tuple, record: bool, kwargs: dict | None
+    ) -> Any:
+        """Run the forward on raw data and wrap the result in a node of `cls`."""
         try:
-            out = self.forward(*raw, **kwargs)
+            out = self.forward(*raw, **kwargs) if kwargs else self.forward(*raw)
         except ValueError as e:
-            if cls is None:
-                raise
             shapes = ", ".join(str(np.shape(r)) for r in raw)
             raise ValueError(f"{self.name}: {e} (input shapes {shapes})") from None
-        if cls is None:
-            return out
         if STATE.anomaly:
             check_finite(out, f"{self.name} forward")
         if record and STATE.grad_enabled:
-            return cls._from_op(out, inputs, raw, self, kwargs or None)
+            return cls._from_op(out, inputs, raw, self, kwargs)
         return cls._from_op(out, (), (), None, None)
 
     def _mixed(self, cls: type, other: Any) -> None:

@@ -184,7 +184,7 @@ class Tensor(Node):
                     f"backward() without a gradient needs a one-element tensor; this one has "
                     f"shape {self.shape}: pass gradient= of that shape"
                 )
-            seed: Any = np.ones_like(self.data)
+            seed: Any = np.ones(self.data.shape, dtype=self.data.dtype)
         else:
             seed = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
             if seed.shape != self.shape:
@@ -288,40 +288,52 @@ class Tensor(Node):
     # --- operators (a Python number, an array or a Tensor on either side) ----------------------
 
     def __add__(self, other: Any) -> Tensor:
-        return ops.add(self, _operand(other))
+        if other.__class__ is not Tensor and other.__class__ is not float:
+            other = _operand(other)
+        return ops.add.call2(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return ops.add(_operand(other), self)
+        return ops.add.call2(_operand(other), self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return ops.subtract(self, _operand(other))
+        if other.__class__ is not Tensor and other.__class__ is not float:
+            other = _operand(other)
+        return ops.subtract.call2(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return ops.subtract(_operand(other), self)
+        return ops.subtract.call2(_operand(other), self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return ops.multiply(self, _operand(other))
+        if other.__class__ is not Tensor and other.__class__ is not float:
+            other = _operand(other)
+        return ops.multiply.call2(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return ops.multiply(_operand(other), self)
+        return ops.multiply.call2(_operand(other), self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return ops.divide(self, _operand(other))
+        if other.__class__ is not Tensor and other.__class__ is not float:
+            other = _operand(other)
+        return ops.divide.call2(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return ops.divide(_operand(other), self)
+        return ops.divide.call2(_operand(other), self)
 
     def __pow__(self, other: Any) -> Tensor:
-        return ops.power(self, _operand(other))
+        if other.__class__ is not Tensor and other.__class__ is not float:
+            other = _operand(other)
+        return ops.power.call2(self, other)
 
     def __rpow__(self, other: Any) -> Tensor:
-        return ops.power(_operand(other), self)
+        return ops.power.call2(_operand(other), self)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return ops.matmul(self, _operand(other))
+        if other.__class__ is not Tensor and other.__class__ is not float:
+            other = _operand(other)
+        return ops.matmul.call2(self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return ops.matmul(_operand(other), self)
+        return ops.matmul.call2(_operand(other), self)
 
     def __neg__(self) -> Tensor:
         return ops.negative(self)
@@ -373,10 +385,14 @@ class Tensor(Node):
 
     def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """Sum over `axis` (None: all); the gradient broadcasts back."""
+        if axis is None and not keepdims:
+            return ops.sum_(self)  # the defaults: nothing to record
         return ops.sum_(self, axis=_normalize_axis(axis, self.ndim), keepdims=keepdims)
 
     def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """Arithmetic mean over `axis` (None: all)."""
+        if axis is None and not keepdims:
+            return ops.mean(self)
         return ops.mean(self, axis=_normalize_axis(axis, self.ndim), keepdims=keepdims)
 
     def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:

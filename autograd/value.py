@@ -122,6 +122,8 @@ _log.defvjp(lambda g, out, x: g / x)
 
 def _operand(x: Any) -> Any:
     """A number or a Value as the other side of an operator; anything else is not ours."""
+    if x.__class__ is Value or x.__class__ is float:
+        return x  # the common cases first: the ABC check below is slow
     if isinstance(x, Value):
         return x
     if isinstance(x, Real):
@@ -187,43 +189,43 @@ class Value(Node):
     # operators: a number or a Value on either side
     def __add__(self, other: Any) -> Value:
         other = _operand(other)
-        return NotImplemented if other is None else _add(self, other)
+        return NotImplemented if other is None else _add.call2(self, other)
 
     def __radd__(self, other: Any) -> Value:
         other = _operand(other)
-        return NotImplemented if other is None else _add(other, self)
+        return NotImplemented if other is None else _add.call2(other, self)
 
     def __sub__(self, other: Any) -> Value:
         other = _operand(other)
-        return NotImplemented if other is None else _sub(self, other)
+        return NotImplemented if other is None else _sub.call2(self, other)
 
     def __rsub__(self, other: Any) -> Value:
         other = _operand(other)
-        return NotImplemented if other is None else _sub(other, self)
+        return NotImplemented if other is None else _sub.call2(other, self)
 
     def __mul__(self, other: Any) -> Value:
         other = _operand(other)
-        return NotImplemented if other is None else _mul(self, other)
+        return NotImplemented if other is None else _mul.call2(self, other)
 
     def __rmul__(self, other: Any) -> Value:
         other = _operand(other)
-        return NotImplemented if other is None else _mul(other, self)
+        return NotImplemented if other is None else _mul.call2(other, self)
 
     def __truediv__(self, other: Any) -> Value:
         other = _operand(other)
-        return NotImplemented if other is None else _div(self, other)
+        return NotImplemented if other is None else _div.call2(self, other)
 
     def __rtruediv__(self, other: Any) -> Value:
         other = _operand(other)
-        return NotImplemented if other is None else _div(other, self)
+        return NotImplemented if other is None else _div.call2(other, self)
 
     def __pow__(self, other: Any) -> Value:
         other = _operand(other)
-        return NotImplemented if other is None else _pow(self, other)
+        return NotImplemented if other is None else _pow.call2(self, other)
 
     def __rpow__(self, other: Any) -> Value:
         other = _operand(other)
-        return NotImplemented if other is None else _pow(other, self)
+        return NotImplemented if other is None else _pow.call2(other, self)
 
     def __neg__(self) -> Value:
         return _neg(self)
