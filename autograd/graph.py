@@ -43,9 +43,9 @@ class Node:
     def _from_op(cls, out: Any, inputs: tuple, args: tuple, prim: Any, kwargs: dict | None) -> Node:
         raise NotImplementedError
 
-    def _fit(self, g: Any, op: str) -> Any:
-        """Bring an incoming gradient to this node's shape and dtype (identity for scalars)."""
-        return g
+    # `_fit(g, prim)` brings an incoming gradient to the node's shape and dtype; None where
+    # there is nothing to fit (scalars), which saves the backward loop a call per edge.
+    _fit: Any = None
 
     def _store_grad(self, g: Any) -> None:
         """Accumulate a finished gradient into `.grad`."""
@@ -189,7 +189,9 @@ def backward(
                     else:
                         gp = rule(g, out, *args)
                     if gp is not None:
-                        gp = parent._fit(gp, prim.name)
+                        fit = parent._fit
+                        if fit is not None:
+                            gp = fit(gp, prim)
                         if anomaly:
                             check_finite(gp, f"{prim.name} backward (gradient of input {i})")
                         pending = parent._g

@@ -130,7 +130,8 @@ class Tensor(Node):
         t._g = None
         return t
 
-    def _fit(self, g: Any, op: str) -> Any:
+    def _fit(self, g: Any, prim: Any) -> Any:
+        """Sum a broadcast gradient back to this tensor's shape; cast it to its dtype."""
         shape = self.data.shape
         if g.__class__ is not np.ndarray and not isinstance(g, Tensor):
             g = np.asarray(g)
@@ -139,7 +140,7 @@ class Tensor(Node):
                 g = ops.sum_to(g, shape=shape)
             except ValueError:
                 raise ValueError(
-                    f"{op}: VJP rule returned a gradient of shape {g.shape} "
+                    f"{prim.name}: VJP rule returned a gradient of shape {g.shape} "
                     f"for an input of shape {shape}"
                 ) from None
         if g.dtype != self.data.dtype:
