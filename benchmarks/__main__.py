@@ -5,7 +5,7 @@
     python -m benchmarks --quick          # tiny sizes, one round: proves the code runs
 
 Each engine runs in its own process with the same data and initial weights. Rounds are
-interleaved (A B C, A B C, ...) so that the machine's drift hits every engine alike, and the
+interleaved (A B C, B C A, ...) so that the machine's drift hits every engine alike, and the
 ratios compare engines within the same invocation: the fastest round against the fastest
 round, and the median of the per-round ratios. Before timing, every engine's loss and gradients
 are compared with the baseline's.
@@ -21,11 +21,13 @@ import platform
 import statistics
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PAUSE = 0.3  # seconds between timings, longer than OpenBLAS's spin-wait
 
 
 @dataclass
@@ -193,7 +195,11 @@ def run_workload(w: Workload, quick: bool) -> list[Row]:
                 rows[e].error = f"wrong results, not timed: {rows[e].check}"
         live = [e for e in engines if not rows[e].error]
         for r in range(1 if quick else w.rounds):
-            for e in live:
+            order = live[r % len(live) :] + live[: r % len(live)] if live else []
+            for e in order:
+                # BLAS and OpenMP worker threads spin for a while after each call: let the
+                # previous engine's threads go idle so they do not steal this engine's cores
+                time.sleep(0 if quick else PAUSE)
                 answer = workers[e].ask("time")
                 if "error" in answer:
                     rows[e].error = answer["error"]
@@ -241,7 +247,10 @@ def table(w: Workload, rows: list[Row]) -> list[str]:
     """The markdown table of one workload."""
     base = next((r for r in rows if r.engine == w.baseline), rows[0])
     unit = " per link" if w.per_link else ""
-    head = f"| engine | median{unit} | min | max | vs {w.baseline} (fastest) | (median) |"
+    head = (
+        f"| engine | median{unit} | min | max | time / {w.baseline} (fastest) "
+        f"| (median of rounds) |"
+    )
     lines = [f"**{w.name}**: {w.title}", "", head, "|---|---|---|---|---|---|"]
     if w.memory:
         lines[2] += " peak memory |"

@@ -47,8 +47,10 @@ class Optimizer:
     def _update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
         raise NotImplementedError
 
+    hyper: tuple[str, ...] = ("lr",)  # the settings state_dict() saves
+
     def _hyper(self) -> dict[str, Any]:
-        return {"lr": self.lr}
+        return {name: getattr(self, name) for name in self.hyper}
 
     def state_dict(self) -> dict[str, Any]:
         """Hyperparameters and a copy of each parameter's state."""
@@ -77,6 +79,11 @@ class Optimizer:
                         f"optimizer state of parameter {i} ('{k}') has shape {v.shape}, "
                         f"the parameter {p.shape}"
                     )
+        unknown = sorted(set(hyper) - set(self.hyper))
+        if unknown:
+            raise ValueError(
+                f"optimizer state has unknown settings {unknown} for {type(self).__name__}"
+            )
         for k, v in hyper.items():
             setattr(self, k, tuple(v) if isinstance(v, list) else v)
         self.state = [
@@ -108,13 +115,7 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
         self.weight_decay = float(weight_decay)
 
-    def _hyper(self) -> dict[str, Any]:
-        return {
-            "lr": self.lr,
-            "momentum": self.momentum,
-            "nesterov": self.nesterov,
-            "weight_decay": self.weight_decay,
-        }
+    hyper = ("lr", "momentum", "nesterov", "weight_decay")
 
     def _update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
         if self.weight_decay:
@@ -157,13 +158,7 @@ class Adam(Optimizer):
         self.eps = float(eps)
         self.weight_decay = float(weight_decay)
 
-    def _hyper(self) -> dict[str, Any]:
-        return {
-            "lr": self.lr,
-            "betas": self.betas,
-            "eps": self.eps,
-            "weight_decay": self.weight_decay,
-        }
+    hyper = ("lr", "betas", "eps", "weight_decay")
 
     def _update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
         b1, b2 = self.betas

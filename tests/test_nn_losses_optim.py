@@ -209,6 +209,10 @@ def test_optimizer_state_dict_round_trip_continues_the_same_trajectory():
 
     assert_close(run(split=3), run(split=-1), rtol=0, atol=0)
     opt = nn.Adam([Tensor([1.0], requires_grad=True)])
+    bad = opt.state_dict()
+    bad["hyper"]["momentum"] = 0.9
+    with pytest.raises(ValueError, match=r"unknown settings \['momentum'\]"):
+        opt.load_state_dict(bad)
     with pytest.raises(ValueError, match="1 parameters"):
         nn.Adam([Tensor([1.0], requires_grad=True)] * 2).load_state_dict(opt.state_dict())
 
