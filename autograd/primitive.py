@@ -81,6 +81,8 @@ class Primitive:
         """
         if len(args) == 2 and not kwargs:
             return self.call2(args[0], args[1])
+        if len(args) == 1 and not isinstance(args[0], Node):
+            return self.forward(args[0], **kwargs)  # rules call primitives on plain arrays
         cls = None
         raw_list = []
         input_list = []

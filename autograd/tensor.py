@@ -143,8 +143,9 @@ class Tensor(Node):
                     f"{prim.name}: VJP rule returned a gradient of shape {g.shape} "
                     f"for an input of shape {shape}"
                 ) from None
-        if g.dtype != self.data.dtype:
-            g = ops.astype(g, dtype=self.data.dtype)
+        dtype = self.data.dtype
+        if g.dtype is not dtype and g.dtype != dtype:  # identity first: `!=` costs far more
+            g = ops.astype(g, dtype=dtype)
         return g
 
     def _store_grad(self, g: Any) -> None:
@@ -153,7 +154,7 @@ class Tensor(Node):
         elif (
             g.__class__ is np.ndarray
             and g.base is None
-            and g.dtype == self.data.dtype
+            and g.dtype is self.data.dtype
             and sys.getrefcount(g) <= _PRIVATE_REFS
         ):
             self.grad = g  # nobody else holds this array: keep it instead of copying it
