@@ -332,6 +332,21 @@ def machine() -> str:
     )
 
 
+START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
+
+
+def update_readme(path: str, text: str) -> None:
+    """Replace what stands between the START and END marker lines of `path` with `text`."""
+    with open(path, encoding="utf-8") as f:
+        doc = f.read()
+    if START not in doc or END not in doc:
+        raise SystemExit(f"{path} has no {START} ... {END} block for the table")
+    head, rest = doc.split(START, 1)
+    _, tail = rest.split(END, 1)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(f"{head}{START}\n{text}\n{END}{tail}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks", description=__doc__.splitlines()[0]
@@ -342,6 +357,9 @@ def main(argv: list[str] | None = None) -> int:
         "--markdown",
         default=os.path.join(ROOT, "benchmarks", "results.md"),
         help="where to write the markdown table",
+    )
+    parser.add_argument(
+        "--readme", help=f"also put the table into this file, between {START} and {END}"
     )
     args = parser.parse_args(argv)
     chosen = [w for w in WORKLOADS if not args.only or w.name in args.only]
@@ -360,6 +378,9 @@ def main(argv: list[str] | None = None) -> int:
     with open(args.markdown, "w", encoding="utf-8") as f:
         f.write(text)
     print(f"\nwrote {args.markdown}")
+    if args.readme:
+        update_readme(args.readme, text)
+        print(f"updated {args.readme}")
     wrong = [r.engine for rows in results.values() for r in rows if r.check]
     return 1 if wrong else 0
 
