@@ -197,11 +197,7 @@ def count_nodes(root: Node, collapse: bool = False) -> int:
 
 def _folded(node: Node, i: int) -> bool:
     """Inputs shown inside the op's name rather than as boxes (the exponent of `**2`)."""
-    return (
-        node._prim.name in ("**", "[]")
-        and i == 1
-        and (node._prim.name == "[]" or np.ndim(node._args[1]) == 0)
-    )
+    return node._prim.name == "**" and i == 1 and np.ndim(node._args[1]) == 0
 
 
 def draw_graph(
