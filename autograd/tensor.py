@@ -132,7 +132,10 @@ class Tensor(Node):
 
     def _fit(self, g: Any, prim: Any) -> Any:
         """Sum a broadcast gradient back to this tensor's shape; cast it to its dtype."""
-        shape = self.data.shape
+        data = self.data
+        if g.__class__ is np.ndarray and g.dtype is data.dtype and g.shape == data.shape:
+            return g  # the usual case, checked first: this runs once per edge of every backward
+        shape = data.shape
         if g.__class__ is not np.ndarray and not isinstance(g, Tensor):
             g = np.asarray(g)
         if g.shape != shape:
