@@ -81,8 +81,12 @@ class Primitive:
         """
         if len(args) == 2 and not kwargs:
             return self.call2(args[0], args[1])
-        if len(args) == 1 and not isinstance(args[0], Node):
-            return self.forward(args[0], **kwargs)  # rules call primitives on plain arrays
+        if len(args) == 1:  # unary ops: no loop
+            x = args[0]
+            if not isinstance(x, Node):
+                return self.forward(x, **kwargs)  # rules call primitives on plain arrays
+            rg = x.requires_grad
+            return self._record(x.__class__, (x.data,), (x if rg else None,), rg, kwargs or None)
         cls = None
         raw_list = []
         input_list = []

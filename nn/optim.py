@@ -40,8 +40,10 @@ class Optimizer:
     def step(self) -> None:
         """Update every parameter that has a gradient."""
         for p, state in zip(self.params, self.state, strict=True):
-            if p.grad is not None:
-                g = np.asarray(p.grad)
+            g = p.grad
+            if g is not None:
+                if g.__class__ is not np.ndarray:  # a Tensor after backward(create_graph=True)
+                    g = np.asarray(g)
                 self._update(p.data, g, state)
 
     def _update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
