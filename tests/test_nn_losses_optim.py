@@ -7,7 +7,7 @@ import pytest
 from conftest import assert_close, torch
 
 import nn
-from autograd import Tensor
+from autograd import Tensor, gradcheck
 
 pytestmark = pytest.mark.oracle
 TF = torch.nn.functional
@@ -91,6 +91,22 @@ def test_hinge_loss_matches_its_torch_formula(reduction):
         return {"mean": losses.mean(), "sum": losses.sum(), "none": losses}[reduction]
 
     _compare(lambda p, t: nn.hinge_loss(p, t, reduction=reduction), theirs, scores, labels)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_losses_pass_gradcheck(reduction):
+    rng = np.random.default_rng(3)
+    pred, target = rng.normal(size=(5, 3)), rng.uniform(size=(5, 3))
+    labels, signs = np.array([0, 2, 1, 1, 0]), np.array([1.0, -1.0, 1.0, -1.0, 1.0])
+    assert gradcheck(lambda p: nn.mse_loss(p, target, reduction=reduction), pred)
+    assert gradcheck(
+        lambda p, t: nn.binary_cross_entropy(p, t, reduction=reduction), (pred, target)
+    )
+    assert gradcheck(lambda p: nn.cross_entropy(p, labels, reduction=reduction), pred)
+    assert gradcheck(
+        lambda s: nn.hinge_loss(s, signs, reduction=reduction),
+        np.array([2.0, 0.5, -0.3, -2.0, 0.9]),
+    )
 
 
 def test_accuracy():

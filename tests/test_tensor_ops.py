@@ -146,6 +146,20 @@ CASES = {
         lambda a: a.float().double() * a,
         ((3,),),
     ),
+    # the primitives that rules use: broadcasting and its reverse, scatter-add, casts
+    "broadcast_to": Case(
+        lambda a: ag.ops.broadcast_to(a, shape=(3, 4)), lambda a: a.broadcast_to(3, 4), ((1, 4),)
+    ),
+    "sum_to": Case(
+        lambda a: ag.ops.sum_to(a, shape=(1, 4)), lambda a: a.sum_to_size(1, 4), ((2, 3, 4),)
+    ),
+    "index_add": Case(
+        lambda g: ag.ops.index_add(g, shape=(3,), index=np.array([0, 2, 0])),
+        lambda g: torch.zeros(3, dtype=torch.float64).index_put(
+            (torch.tensor([0, 2, 0]),), g, accumulate=True
+        ),
+        ((3,),),
+    ),
     # indexing
     "index_int": Case(lambda a: a[1], lambda a: a[1], ((3, 4),)),
     "index_slice": Case(lambda a: a[:, 1:3], lambda a: a[:, 1:3], ((3, 4),)),
