@@ -200,38 +200,47 @@ class AdamW(Adam):
         super().__init__(params, lr, betas, eps, weight_decay)
 
 
-class StepLR:
+class LRScheduler:
+    """Base of the schedules: `step()` once per epoch sets the optimiser's `lr` for the next."""
+
+    def __init__(self, optimizer: Optimizer) -> None:
+        self.optimizer = optimizer
+        self.base_lr = optimizer.lr
+        self.epoch = 0
+
+    def lr_at(self, epoch: int) -> float:
+        raise NotImplementedError
+
+    def step(self) -> float:
+        self.epoch += 1
+        self.optimizer.lr = self.lr_at(self.epoch)
+        return self.optimizer.lr
+
+
+class StepLR(LRScheduler):
     """Multiply the learning rate by `gamma` every `step_size` epochs (call `step()` per epoch)."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
         if step_size < 1:
             raise ValueError(f"StepLR: step_size must be >= 1, got {step_size}")
-        self.optimizer = optimizer
-        self.base_lr = optimizer.lr
+        super().__init__(optimizer)
         self.step_size = step_size
         self.gamma = gamma
-        self.epoch = 0
 
-    def step(self) -> float:
-        self.epoch += 1
-        self.optimizer.lr = self.base_lr * self.gamma ** (self.epoch // self.step_size)
-        return self.optimizer.lr
+    def lr_at(self, epoch: int) -> float:
+        return self.base_lr * self.gamma ** (epoch // self.step_size)
 
 
-class CosineAnnealingLR:
+class CosineAnnealingLR(LRScheduler):
     """Cosine decay from the initial learning rate to `eta_min` over `T_max` epochs."""
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803
         if T_max < 1:
             raise ValueError(f"CosineAnnealingLR: T_max must be >= 1, got {T_max}")
-        self.optimizer = optimizer
-        self.base_lr = optimizer.lr
+        super().__init__(optimizer)
         self.T_max = T_max
         self.eta_min = eta_min
-        self.epoch = 0
 
-    def step(self) -> float:
-        self.epoch += 1
-        cos = (1 + math.cos(math.pi * min(self.epoch, self.T_max) / self.T_max)) / 2
-        self.optimizer.lr = self.eta_min + (self.base_lr - self.eta_min) * cos
-        return self.optimizer.lr
+    def lr_at(self, epoch: int) -> float:
+        cos = (1 + math.cos(math.pi * min(epoch, self.T_max) / self.T_max)) / 2
+        return self.eta_min + (self.base_lr - self.eta_min) * cos
