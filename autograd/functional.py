@@ -31,20 +31,7 @@ def gradients(
     if not isinstance(output, Node):
         raise TypeError(f"gradients: output must be a Tensor or Value, got {type(output).__name__}")
     if isinstance(output, Tensor):
-        if gradient is None:
-            if output.size != 1:
-                raise RuntimeError(
-                    f"gradients: output has shape {output.shape}; pass gradient= of that shape"
-                )
-            gradient = np.ones_like(output.data)
-        seed = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient)
-        if seed.shape != output.shape:
-            raise ValueError(
-                f"gradients: gradient has shape {seed.shape} but output has shape {output.shape}"
-            )
-        seed = seed.astype(output.dtype, copy=False)
-        if create_graph:
-            seed = Tensor(seed)
+        seed = output._seed(gradient, create_graph, "gradients()")
     else:
         seed = 1.0 if gradient is None else float(gradient)
     if not output.requires_grad:

@@ -183,10 +183,23 @@ class Tensor(Node):
                 "backward() on a tensor that does not require grad: create the inputs with "
                 "requires_grad=True (and not inside no_grad())"
             )
+        seed = self._seed(gradient, create_graph, "backward()")
+        backward(self, seed, retain_graph=retain_graph, create_graph=create_graph)
+
+    @property
+    def has_grad(self) -> bool:
+        """True when `.grad` holds a gradient (a backward reached this tensor and kept it)."""
+        return self.grad is not None
+
+    def _seed(self, gradient: Any, create_graph: bool, who: str) -> Any:
+        """The gradient that starts a backward pass from this tensor, checked against its shape.
+
+        None means 1 and needs a one-element tensor; a Tensor seed when building a graph.
+        """
         if gradient is None:
             if self.data.size != 1:
                 raise RuntimeError(
-                    f"backward() without a gradient needs a one-element tensor; this one has "
+                    f"{who} without a gradient needs a one-element tensor; this one has "
                     f"shape {self.shape}: pass gradient= of that shape"
                 )
             seed: Any = np.ones(self.data.shape, dtype=self.data.dtype)
@@ -194,18 +207,10 @@ class Tensor(Node):
             seed = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
             if seed.shape != self.shape:
                 raise ValueError(
-                    f"backward(): gradient has shape {seed.shape} but the tensor has shape "
-                    f"{self.shape}"
+                    f"{who}: gradient has shape {seed.shape} but the tensor has shape {self.shape}"
                 )
             seed = seed.astype(self.dtype, copy=False)
-        if create_graph:
-            seed = Tensor(seed)
-        backward(self, seed, retain_graph=retain_graph, create_graph=create_graph)
-
-    @property
-    def has_grad(self) -> bool:
-        """True when `.grad` holds a gradient (a backward reached this tensor and kept it)."""
-        return self.grad is not None
+        return Tensor(seed) if create_graph else seed
 
     def retain_grad(self) -> None:
         """Keep this (intermediate) tensor's gradient in `.grad` after backward."""

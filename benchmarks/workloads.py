@@ -232,8 +232,7 @@ class OursNN(Engine):
             {name: p for (name, _), p in zip(self.model.named_parameters(), params, strict=True)}
         )
         self.opt = nn.SGD(self.model.parameters(), lr=lr)
-        self.X = X
-        self.y = y if loss == "bce" else y
+        self.X, self.y = X, y
         self.loss_fn = nn.binary_cross_entropy if loss == "bce" else nn.cross_entropy
 
     def check(self) -> dict:
@@ -304,13 +303,13 @@ class TorchMLP(Engine):
                 layers.append(torch.nn.ReLU())
         self.model = torch.nn.Sequential(*layers)
         self.opt = torch.optim.SGD(self.model.parameters(), lr=lr)
-        self.X = torch.from_numpy(X)
-        if loss == "bce":
-            self.y = torch.from_numpy(y)
-            self.loss_fn = torch.nn.functional.binary_cross_entropy_with_logits
-        else:
-            self.y = torch.from_numpy(y)
-            self.loss_fn = torch.nn.functional.cross_entropy
+        self.X, self.y = torch.from_numpy(X), torch.from_numpy(y)
+        functional = torch.nn.functional
+        self.loss_fn = (
+            functional.binary_cross_entropy_with_logits
+            if loss == "bce"
+            else functional.cross_entropy
+        )
 
     def check(self) -> dict:
         loss = self.loss_fn(self.model(self.X), self.y)

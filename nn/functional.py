@@ -65,7 +65,7 @@ def get_activation(activation: str | Callable | None) -> Callable[[Tensor], Tens
 # --- losses ----------------------------------------------------------------------------------
 
 
-def _as_tensor(x: Any, name: str) -> Tensor:
+def _as_tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
@@ -93,7 +93,7 @@ def _reduce(losses: Tensor, reduction: str, loss: str) -> Tensor:
 
 def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Mean squared error (pred - target)**2."""
-    pred = _as_tensor(pred, "pred")
+    pred = _as_tensor(pred)
     _same_shape(pred, target, "mse_loss")
     diff = pred - target
     return _reduce(diff * diff, reduction, "mse_loss")
@@ -128,7 +128,7 @@ def binary_cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -
 
     `target` holds probabilities in [0, 1] (usually the labels 0 and 1).
     """
-    logits = _as_tensor(logits, "logits")
+    logits = _as_tensor(logits)
     _same_shape(logits, target, "binary_cross_entropy")
     t = target.data if isinstance(target, Tensor) else np.asarray(target, dtype=logits.dtype)
     if t.size and (t.min() < 0 or t.max() > 1):
@@ -167,7 +167,7 @@ def cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean") -> Tenso
 
     Computed as -log_softmax(logits)[label], stable for any logits.
     """
-    logits = _as_tensor(logits, "logits")
+    logits = _as_tensor(logits)
     if logits.ndim not in (1, 2):
         raise ValueError(f"cross_entropy: logits must be (n, C) or (C,), got {logits.shape}")
     n_classes = logits.shape[-1]
@@ -179,7 +179,7 @@ def cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean") -> Tenso
 
 def hinge_loss(scores: Tensor, labels: Any, reduction: str = "mean") -> Tensor:
     """micrograd's max-margin loss relu(1 - y * score), for labels -1 and +1."""
-    scores = _as_tensor(scores, "scores")
+    scores = _as_tensor(scores)
     _same_shape(scores, labels, "hinge_loss")
     y = np.asarray(labels.data if isinstance(labels, Tensor) else labels, dtype=scores.dtype)
     if not np.all(np.abs(y) == 1):
