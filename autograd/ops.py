@@ -383,15 +383,20 @@ def _stable_max(x: np.ndarray, axis: Any) -> np.ndarray:
     return np.where(np.isfinite(m), m, 0.0)
 
 
+def _logsumexp_kept(x: np.ndarray, axis: Any) -> np.ndarray:
+    """log(sum(exp(x))) over `axis` (kept), computed around the maximum: ±1000 stays finite."""
+    m = _stable_max(x, axis)
+    with np.errstate(divide="ignore"):  # all -inf along the axis: log(0) = -inf is the answer
+        return np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+
+
 @primitive
 def logsumexp(
     x: np.ndarray, axis: tuple[int, ...] | None = None, keepdims: bool = False
 ) -> np.ndarray:
     """log(sum(exp(x))) computed around the maximum, so ±1000 stays finite."""
-    m = _stable_max(x, axis)
-    with np.errstate(divide="ignore"):  # all -inf along the axis: log(0) = -inf is the answer
-        out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
-    return out if keepdims else out.reshape(np.sum(x, axis=axis).shape)
+    out = _logsumexp_kept(x, axis)
+    return out if keepdims else np.squeeze(out, axis=axis)
 
 
 logsumexp.defvjp(
@@ -414,8 +419,7 @@ softmax.defvjp(lambda g, out, x, axis=-1: out * (g - (g * out).sum(axis=axis, ke
 @primitive
 def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """x - logsumexp(x) along `axis`: finite even for logits of ±1000."""
-    m = _stable_max(x, axis)
-    return x - (np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m)
+    return x - _logsumexp_kept(x, axis)
 
 
 log_softmax.defvjp(lambda g, out, x, axis=-1: g - np.exp(out) * g.sum(axis=axis, keepdims=True))
