@@ -181,7 +181,10 @@ def _index_text(index: Any) -> str:
 
 def count_nodes(root: Node, collapse: bool = False) -> int:
     """How many boxes and ellipses `draw_graph(root, collapse=...)` would draw."""
-    nodes = toposort(root)
+    return _count(toposort(root), collapse)
+
+
+def _count(nodes: list[Node], collapse: bool) -> int:
     if collapse:
         return len(nodes)
     ops = sum(1 for n in nodes if n._prim is not None)
@@ -220,17 +223,16 @@ def draw_graph(
         raise TypeError(f"draw_graph needs a Value or a Tensor, got {type(root).__name__}")
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"rankdir must be 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")
-    total = count_nodes(root, collapse)
+    nodes = toposort(root)
+    total = _count(nodes, collapse)
     if max_nodes is not None and total > max_nodes:
-        hint = (
-            "" if collapse else (f" collapse=True draws it with {count_nodes(root, True)} nodes;")
-        )
+        hint = "" if collapse else f" collapse=True draws it with {_count(nodes, True)} nodes;"
         raise ValueError(
             f"the graph has {total} nodes, more than max_nodes={max_nodes}:{hint} pass "
             f"max_nodes=None to draw it all anyway (big drawings are slow to lay out and read), "
             f"or draw a smaller expression (fewer samples, a single neuron)"
         )
-    order = list(reversed(toposort(root)))  # inputs first: a stable, readable layout
+    order = nodes[::-1]  # inputs first: a stable, readable layout
     ids = {node: f"v{i}" for i, node in enumerate(order)}
     g = Graph(
         name="autograd",
