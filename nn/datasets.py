@@ -31,6 +31,16 @@ def _shuffled(X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple:
     return X[order], y[order]
 
 
+def _two_classes(
+    outer: np.ndarray, inner: np.ndarray, noise: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points of class 0 (`outer`) and 1 (`inner`), shuffled, then Gaussian noise added."""
+    X = np.concatenate([outer, inner])
+    y = np.concatenate([np.zeros(len(outer), dtype=np.int64), np.ones(len(inner), dtype=np.int64)])
+    X, y = _shuffled(X, y, rng)
+    return X + rng.normal(scale=_noise(noise), size=X.shape), y
+
+
 def make_xor() -> tuple[np.ndarray, np.ndarray]:
     """The four corners of the unit square, labelled by exclusive or: not linearly separable."""
     X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
@@ -48,15 +58,9 @@ def make_moons(
     n_in = n - n_out
     t_out = np.linspace(0, np.pi, n_out)
     t_in = np.linspace(0, np.pi, n_in)
-    X = np.concatenate(
-        [
-            np.stack([np.cos(t_out), np.sin(t_out)], axis=1),
-            np.stack([1 - np.cos(t_in), 1 - np.sin(t_in) - 0.5], axis=1),
-        ]
-    )
-    y = np.concatenate([np.zeros(n_out, dtype=np.int64), np.ones(n_in, dtype=np.int64)])
-    X, y = _shuffled(X, y, rng)
-    return X + rng.normal(scale=_noise(noise), size=X.shape), y
+    outer = np.stack([np.cos(t_out), np.sin(t_out)], axis=1)
+    inner = np.stack([1 - np.cos(t_in), 1 - np.sin(t_in) - 0.5], axis=1)
+    return _two_classes(outer, inner, noise, rng)
 
 
 def make_circles(
@@ -71,15 +75,9 @@ def make_circles(
     n_in = n - n_out
     t_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
     t_in = np.linspace(0, 2 * np.pi, n_in, endpoint=False)
-    X = np.concatenate(
-        [
-            np.stack([np.cos(t_out), np.sin(t_out)], axis=1),
-            factor * np.stack([np.cos(t_in), np.sin(t_in)], axis=1),
-        ]
-    )
-    y = np.concatenate([np.zeros(n_out, dtype=np.int64), np.ones(n_in, dtype=np.int64)])
-    X, y = _shuffled(X, y, rng)
-    return X + rng.normal(scale=_noise(noise), size=X.shape), y
+    outer = np.stack([np.cos(t_out), np.sin(t_out)], axis=1)
+    inner = factor * np.stack([np.cos(t_in), np.sin(t_in)], axis=1)
+    return _two_classes(outer, inner, noise, rng)
 
 
 def make_spirals(
