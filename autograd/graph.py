@@ -103,15 +103,15 @@ FREED = _Freed()
 def _count_consumers(root: Node) -> dict[Node, int]:
     """How many recorded uses each node below `root` has (the root itself counts 0)."""
     counts = {root: 0}
-    stack = [root]
-    while stack:
-        for p in stack.pop()._inputs:
+    found = [root]
+    for node in found:  # a breadth-first walk: the list grows as it is read
+        for p in node._inputs:
             if p is not None:
                 if p in counts:
                     counts[p] += 1
                 else:
                     counts[p] = 1
-                    stack.append(p)
+                    found.append(p)
     return counts
 
 
@@ -147,15 +147,14 @@ def backward(
         while ready:
             node = pop()
             g = node._g
-            node._g = None
             prim = node._prim
-            if g is not None:
-                if wanted is None:
-                    if prim is None or node._keep:
+            if prim is None:  # a leaf: its gradient is complete
+                if g is not None:
+                    node._g = None
+                    if wanted is None:
                         node._store_grad(g)
-                elif node in wanted:
-                    found[wanted[node]] = g
-            if prim is None:
+                    elif node in wanted:
+                        found[wanted[node]] = g
                 continue
             if prim is FREED:
                 raise RuntimeError(
@@ -163,39 +162,55 @@ def backward(
                     "freed; pass retain_graph=True (the default) to backward twice"
                 )
             nodes = node._inputs
-            if g is not None:
-                if create_graph:
-                    out = node
-                    args = tuple(
-                        a if n is None else n for a, n in zip(node._args, nodes, strict=True)
-                    )
-                else:
-                    out = node.data
-                    args = node._args
-                kwargs = node._kwargs
-                rules = prim.rules
-            for i, parent in enumerate(nodes):
+            if g is None:  # no gradient flows through here: only release the inputs
+                for parent in nodes:
+                    if parent is not None:
+                        left = counts[parent] - 1
+                        counts[parent] = left
+                        if not left:
+                            push(parent)
+                if not retain_graph:
+                    node._inputs = ()
+                    node._args = ()
+                    node._prim = FREED
+                continue
+            node._g = None
+            if wanted is None:
+                if node._keep:
+                    node._store_grad(g)
+            elif node in wanted:
+                found[wanted[node]] = g
+            if create_graph:
+                out = node
+                args = tuple(a if n is None else n for a, n in zip(node._args, nodes, strict=True))
+            else:
+                out = node.data
+                args = node._args
+            kwargs = node._kwargs
+            rules = prim.rules
+            i = -1
+            for parent in nodes:
+                i += 1
                 if parent is None:
                     continue
-                if g is not None:
-                    try:
-                        rule = rules[i]
-                    except (IndexError, TypeError):  # variadic rules, or none defined
-                        rule = None
-                    if rule is None:
-                        gp = prim.vjp(i, g, out, args, kwargs)
-                    elif kwargs:
-                        gp = rule(g, out, *args, **kwargs)
-                    else:
-                        gp = rule(g, out, *args)
-                    if gp is not None:
-                        fit = parent._fit
-                        if fit is not None:
-                            gp = fit(gp, prim)
-                        if anomaly:
-                            check_finite(gp, f"{prim.name} backward (gradient of input {i})")
-                        pending = parent._g
-                        parent._g = gp if pending is None else pending + gp
+                try:
+                    rule = rules[i]
+                except (IndexError, TypeError):  # variadic rules, or none defined
+                    rule = None
+                if rule is None:
+                    gp = prim.vjp(i, g, out, args, kwargs)
+                elif kwargs:
+                    gp = rule(g, out, *args, **kwargs)
+                else:
+                    gp = rule(g, out, *args)
+                if gp is not None:
+                    fit = parent._fit
+                    if fit is not None:
+                        gp = fit(gp, prim)
+                    if anomaly:
+                        check_finite(gp, f"{prim.name} backward (gradient of input {i})")
+                    pending = parent._g
+                    parent._g = gp if pending is None else pending + gp
                 left = counts[parent] - 1
                 counts[parent] = left
                 if not left:
