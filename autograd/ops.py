@@ -72,53 +72,29 @@ astype.defvjp(lambda g, out, x, dtype: astype(g, dtype=x.dtype))
 
 
 # --- arithmetic ------------------------------------------------------------------------------
+# Where numpy has the ufunc, the ufunc itself is the forward: no Python frame in between.
 
-
-@primitive(name="+")
-def add(x: Any, y: Any) -> np.ndarray:
-    return np.add(x, y)
-
-
+add = primitive(np.add, name="+")
 add.defvjp(lambda g, out, x, y: g, lambda g, out, x, y: g)
 
 
-@primitive(name="-")
-def subtract(x: Any, y: Any) -> np.ndarray:
-    return np.subtract(x, y)
-
-
+subtract = primitive(np.subtract, name="-")
 subtract.defvjp(lambda g, out, x, y: g, lambda g, out, x, y: -g)
 
 
-@primitive(name="*")
-def multiply(x: Any, y: Any) -> np.ndarray:
-    return np.multiply(x, y)
-
-
+multiply = primitive(np.multiply, name="*")
 multiply.defvjp(lambda g, out, x, y: g * y, lambda g, out, x, y: g * x)
 
 
-@primitive(name="/")
-def divide(x: Any, y: Any) -> np.ndarray:
-    return np.divide(x, y)
-
-
+divide = primitive(np.divide, name="/")
 divide.defvjp(lambda g, out, x, y: g / y, lambda g, out, x, y: -g * x / (y * y))
 
 
-@primitive(name="neg")
-def negative(x: np.ndarray) -> np.ndarray:
-    return np.negative(x)
-
-
+negative = primitive(np.negative, name="neg")
 negative.defvjp(lambda g, out, x: -g)
 
 
-@primitive(name="**")
-def power(x: Any, y: Any) -> np.ndarray:
-    return np.power(x, y)
-
-
+power = primitive(np.power, name="**")
 # d/dx x**y = y x**(y-1); d/dy x**y = x**y log x, taken as 0 where x == 0 (PyTorch's convention).
 power.defvjp(
     lambda g, out, x, y: g * y * x ** (y - 1),
@@ -126,9 +102,7 @@ power.defvjp(
 )
 
 
-@primitive(name="@")
-def matmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return np.matmul(x, y)
+matmul = primitive(np.matmul, name="@")
 
 
 def _matmul_vjp(argnum: int, g: Any, out: Any, x: Any, y: Any) -> Any:
@@ -239,27 +213,15 @@ where.defvjp(
 # --- elementwise functions -------------------------------------------------------------------
 
 
-@primitive
-def exp(x: np.ndarray) -> np.ndarray:
-    return np.exp(x)
-
-
+exp = primitive(np.exp)
 exp.defvjp(lambda g, out, x: g * out)
 
 
-@primitive
-def log(x: np.ndarray) -> np.ndarray:
-    return np.log(x)
-
-
+log = primitive(np.log)
 log.defvjp(lambda g, out, x: g / x)
 
 
-@primitive
-def sqrt(x: np.ndarray) -> np.ndarray:
-    return np.sqrt(x)
-
-
+sqrt = primitive(np.sqrt)
 sqrt.defvjp(lambda g, out, x: g / (2.0 * out))
 
 
@@ -272,11 +234,7 @@ def absolute(x: np.ndarray) -> np.ndarray:
 absolute.defvjp(lambda g, out, x: g * np.sign(x))
 
 
-@primitive
-def tanh(x: np.ndarray) -> np.ndarray:
-    return np.tanh(x)
-
-
+tanh = primitive(np.tanh)
 tanh.defvjp(lambda g, out, x: g * (1.0 - out * out))
 
 

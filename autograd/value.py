@@ -12,6 +12,7 @@ Every operation is a `primitive` on Python floats with its derivative beside it.
 from __future__ import annotations
 
 import math
+import operator
 from numbers import Real
 from typing import Any
 
@@ -19,29 +20,18 @@ from autograd.graph import Node, backward
 from autograd.primitive import primitive
 
 # --- primitives on floats: forward, then d(out)/d(input) times the output gradient g -----------
+# Where Python has the operator as a function, it is the forward: no Python frame in between.
 
 
-@primitive(name="+")
-def _add(x: float, y: float) -> float:
-    return x + y
-
-
+_add = primitive(operator.add, name="+")
 _add.defvjp(lambda g, out, x, y: g, lambda g, out, x, y: g)
 
 
-@primitive(name="-")
-def _sub(x: float, y: float) -> float:
-    return x - y
-
-
+_sub = primitive(operator.sub, name="-")
 _sub.defvjp(lambda g, out, x, y: g, lambda g, out, x, y: -g)
 
 
-@primitive(name="*")
-def _mul(x: float, y: float) -> float:
-    return x * y
-
-
+_mul = primitive(operator.mul, name="*")
 _mul.defvjp(lambda g, out, x, y: g * y, lambda g, out, x, y: g * x)
 
 
@@ -55,17 +45,16 @@ def _div(x: float, y: float) -> float:
 _div.defvjp(lambda g, out, x, y: g / y, lambda g, out, x, y: -g * x / (y * y))
 
 
-@primitive(name="neg")
-def _neg(x: float) -> float:
-    return -x
-
-
+_neg = primitive(operator.neg, name="neg")
 _neg.defvjp(lambda g, out, x: -g)
 
 
 @primitive(name="**")
 def _pow(x: float, y: float) -> float:
-    return x**y
+    out = x**y
+    if out.__class__ is complex:  # a negative base to a fractional power
+        raise ValueError(f"Value power {x} ** {y} is not a real number")
+    return out
 
 
 # d/dx x**y = y x**(y-1); d/dy x**y = x**y log x (only asked for when the exponent is a Value).
@@ -188,44 +177,74 @@ class Value(Node):
 
     # operators: a number or a Value on either side
     def __add__(self, other: Any) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else _add.call2(self, other)
+        if other.__class__ is not Value and other.__class__ is not float:
+            other = _operand(other)  # the slow checks, only for other types
+            if other is None:
+                return NotImplemented
+        return _add.call2(self, other)
 
     def __radd__(self, other: Any) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else _add.call2(other, self)
+        if other.__class__ is not Value and other.__class__ is not float:
+            other = _operand(other)  # the slow checks, only for other types
+            if other is None:
+                return NotImplemented
+        return _add.call2(other, self)
 
     def __sub__(self, other: Any) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else _sub.call2(self, other)
+        if other.__class__ is not Value and other.__class__ is not float:
+            other = _operand(other)  # the slow checks, only for other types
+            if other is None:
+                return NotImplemented
+        return _sub.call2(self, other)
 
     def __rsub__(self, other: Any) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else _sub.call2(other, self)
+        if other.__class__ is not Value and other.__class__ is not float:
+            other = _operand(other)  # the slow checks, only for other types
+            if other is None:
+                return NotImplemented
+        return _sub.call2(other, self)
 
     def __mul__(self, other: Any) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else _mul.call2(self, other)
+        if other.__class__ is not Value and other.__class__ is not float:
+            other = _operand(other)  # the slow checks, only for other types
+            if other is None:
+                return NotImplemented
+        return _mul.call2(self, other)
 
     def __rmul__(self, other: Any) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else _mul.call2(other, self)
+        if other.__class__ is not Value and other.__class__ is not float:
+            other = _operand(other)  # the slow checks, only for other types
+            if other is None:
+                return NotImplemented
+        return _mul.call2(other, self)
 
     def __truediv__(self, other: Any) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else _div.call2(self, other)
+        if other.__class__ is not Value and other.__class__ is not float:
+            other = _operand(other)  # the slow checks, only for other types
+            if other is None:
+                return NotImplemented
+        return _div.call2(self, other)
 
     def __rtruediv__(self, other: Any) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else _div.call2(other, self)
+        if other.__class__ is not Value and other.__class__ is not float:
+            other = _operand(other)  # the slow checks, only for other types
+            if other is None:
+                return NotImplemented
+        return _div.call2(other, self)
 
     def __pow__(self, other: Any) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else _pow.call2(self, other)
+        if other.__class__ is not Value and other.__class__ is not float:
+            other = _operand(other)  # the slow checks, only for other types
+            if other is None:
+                return NotImplemented
+        return _pow.call2(self, other)
 
     def __rpow__(self, other: Any) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else _pow.call2(other, self)
+        if other.__class__ is not Value and other.__class__ is not float:
+            other = _operand(other)  # the slow checks, only for other types
+            if other is None:
+                return NotImplemented
+        return _pow.call2(other, self)
 
     def __neg__(self) -> Value:
         return _neg(self)

@@ -219,6 +219,9 @@ def test_value_errors_are_clear():
         Value(-1.0).log()
     with pytest.raises(ZeroDivisionError, match="division by zero"):
         Value(1.0) / 0
+    with pytest.raises(ValueError, match=r"-8.0 \*\* 0.5 is not a real number"):
+        Value(-8.0) ** 0.5  # Python's float power would give a complex number
+    assert (Value(-8.0) ** 3.0).data == -512.0  # integral powers of negatives are real
     with pytest.raises(TypeError):
         Value(1.0) + "a"
     with pytest.raises(TypeError, match="cannot combine a Tensor with a Value"):
