@@ -21,7 +21,8 @@ class Node:
 
     `_inputs[i]` is the i-th positional input of the primitive if it requires a gradient, else
     None; `_args` are the raw forward inputs (what the rules see); `_g` is the gradient pending
-    during a backward pass.
+    during a backward pass and `_n` the number of its consumers that have yet to send theirs
+    (0 outside a backward pass).
     """
 
     __slots__ = (
@@ -33,6 +34,7 @@ class Node:
         "_kwargs",
         "_prim",
         "_g",
+        "_n",
         "__weakref__",
     )
 
@@ -100,19 +102,21 @@ class _Freed:
 FREED = _Freed()
 
 
-def _count_consumers(root: Node) -> dict[Node, int]:
-    """How many recorded uses each node below `root` has (the root itself counts 0)."""
-    counts = {root: 0}
+def _count_consumers(root: Node) -> list[Node]:
+    """Set `_n` of every node below `root` to its number of recorded uses; return the nodes.
+
+    The count lives in the node rather than in a dict: the pass touches each node anyway.
+    """
     found = [root]
     for node in found:  # a breadth-first walk: the list grows as it is read
         for p in node._inputs:
             if p is not None:
-                if p in counts:
-                    counts[p] += 1
+                if p._n:
+                    p._n += 1
                 else:
-                    counts[p] = 1
+                    p._n = 1
                     found.append(p)
-    return counts
+    return found
 
 
 def backward(
@@ -133,7 +137,7 @@ def backward(
     keep theirs); with `inputs`, nothing is stored and the gradients of those nodes are returned
     (None where no path leads). With `create_graph`, rules run on nodes and are recorded.
     """
-    counts = _count_consumers(root)
+    found_nodes = _count_consumers(root)
     wanted = None if inputs is None else {node: i for i, node in enumerate(inputs)}
     found: list[Any] = [None] * (0 if inputs is None else len(inputs))
     anomaly = STATE.anomaly
@@ -165,8 +169,8 @@ def backward(
             if g is None:  # no gradient flows through here: only release the inputs
                 for parent in nodes:
                     if parent is not None:
-                        left = counts[parent] - 1
-                        counts[parent] = left
+                        left = parent._n - 1
+                        parent._n = left
                         if not left:
                             push(parent)
                 if not retain_graph:
@@ -211,8 +215,8 @@ def backward(
                         check_finite(gp, f"{prim.name} backward (gradient of input {i})")
                     pending = parent._g
                     parent._g = gp if pending is None else pending + gp
-                left = counts[parent] - 1
-                counts[parent] = left
+                left = parent._n - 1
+                parent._n = left
                 if not left:
                     push(parent)
             if not retain_graph:
@@ -220,8 +224,9 @@ def backward(
                 node._args = ()
                 node._prim = FREED
     except BaseException:
-        for node in counts:
+        for node in found_nodes:
             node._g = None
+            node._n = 0
         raise
     finally:
         STATE.grad_enabled = grad_mode

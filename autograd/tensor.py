@@ -107,6 +107,7 @@ class Tensor(Node):
         self._kwargs = None
         self._prim = None
         self._g = None
+        self._n = 0
 
     @classmethod
     def _from_op(
@@ -128,6 +129,7 @@ class Tensor(Node):
         t._kwargs = kwargs
         t._prim = prim
         t._g = None
+        t._n = 0
         return t
 
     def _fit(self, g: Any, prim: Any) -> Any:

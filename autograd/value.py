@@ -144,6 +144,7 @@ class Value(Node):
         self._kwargs = None
         self._prim = None
         self._g = None
+        self._n = 0
         self._reached = False
 
     @classmethod
@@ -159,6 +160,7 @@ class Value(Node):
         v._kwargs = kwargs
         v._prim = prim
         v._g = None
+        v._n = 0
         v._reached = False
         return v
 
