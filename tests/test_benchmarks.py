@@ -36,3 +36,18 @@ def test_chains_quick():
 
     rows = chains.main(["--quick"])
     assert {kind for kind, *_ in rows} == {"Value", "Tensor"}
+
+
+def test_bars_judge_both_measures():
+    from benchmarks.__main__ import Row, bars
+
+    # numpy 10 us twice; ours 38 us then 42 us: fastest 3.8, median of rounds 4.0 (both met)
+    w5 = [Row("numpy", [10e-6, 10e-6]), Row("ours", [38e-6, 42e-6])]
+    w4 = [Row("numpy", [1.0, 2.0], memory=100), Row("ours-nn", [1.05, 2.4], memory=140)]
+    lines = bars({"W5": w5, "W4": w4})
+    by_name = {line.split(" | ")[0][2:]: line for line in lines[2:]}
+    assert by_name["W5: ours / numpy, forward + backward (<= 4)"].endswith("| 3.80 | 4.00 | met |")
+    # fastest 1.05 (met) but rounds 1.05 and 1.2: median 1.125 (missed)
+    assert by_name["W4: ours-nn / numpy (<= 1.1)"].endswith("| 1.05 | 1.12 | met by one measure |")
+    assert by_name["W4: peak memory ours-nn / numpy (<= 1.3)"].endswith("| 1.40 | 1.40 | MISSED |")
+    assert by_name["W1: micrograd step / ours (>= 10)"].endswith("| not measured | | n/a |")
