@@ -244,9 +244,9 @@ class OursNN(Engine):
 
     def step(self) -> None:
         loss = self.loss_fn(self.model(self.X), self.y)
-        self.opt.zero_grad()
-        loss.backward()
+        loss.backward(retain_graph=False)  # as PyTorch: free each node's inputs once used
         self.opt.step()
+        self.opt.zero_grad()  # PyTorch's tutorial order: gradients are freed at once
 
 
 class OursOps(Engine):
@@ -278,7 +278,7 @@ class OursOps(Engine):
 
     def step(self) -> None:
         loss = self.loss()
-        loss.backward()
+        loss.backward(retain_graph=False)
         for p in self.params:
             p.data -= self.lr * p.grad
             p.grad = None
@@ -320,9 +320,9 @@ class TorchMLP(Engine):
 
     def step(self) -> None:
         loss = self.loss_fn(self.model(self.X), self.y)
-        self.opt.zero_grad()
         loss.backward()
         self.opt.step()
+        self.opt.zero_grad()  # PyTorch's tutorial order: gradients are freed at once
 
 
 MLP_ENGINES = {"numpy": NumpyMLP, "ours-nn": OursNN, "ours-ops": OursOps, "torch": TorchMLP}

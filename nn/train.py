@@ -109,7 +109,7 @@ def fit(
             out = model(xb)  # forward pass
             err = loss_fn(out, _target(out, yb, loss_fn))  # error
             optimizer.zero_grad()
-            err.backward()  # reverse pass
+            err.backward(retain_graph=False)  # reverse pass, freeing activations as it goes
             optimizer.step()  # gradient-descent step
             total += err.item() * len(yb)
             count += len(yb)

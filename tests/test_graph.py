@@ -82,6 +82,19 @@ def test_a_failed_backward_leaves_no_pending_gradient_behind():
     assert_close(x.grad, [5.0])
 
 
+def test_retain_graph_false_releases_activations_during_backward():
+    x = Tensor(np.ones((4, 3)), requires_grad=True)
+    kept, freed = (x * 2.0).relu(), (x * 3.0).relu()
+    kept_ref, freed_ref = weakref.ref(kept), weakref.ref(freed)
+    loss_kept, loss_freed = kept.sum(), freed.sum()
+    del kept, freed
+    loss_kept.backward()
+    loss_freed.backward(retain_graph=False)
+    assert kept_ref() is not None  # the default keeps the graph for as long as the loss lives
+    assert freed_ref() is None  # released by backward itself, while the loss is still alive
+    assert_close(x.grad, np.full((4, 3), 5.0))
+
+
 def test_requires_grad_propagates_and_constants_get_no_gradient():
     x = Tensor([1.0], requires_grad=True)
     c = Tensor([2.0])
