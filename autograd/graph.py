@@ -166,55 +166,47 @@ def backward(
                     "freed; pass retain_graph=True (the default) to backward twice"
                 )
             nodes = node._inputs
-            if g is None:  # no gradient flows through here: only release the inputs
-                for parent in nodes:
-                    if parent is not None:
-                        left = parent._n - 1
-                        parent._n = left
-                        if not left:
-                            push(parent)
-                if not retain_graph:
-                    node._inputs = ()
-                    node._args = ()
-                    node._prim = FREED
-                continue
-            node._g = None
-            if wanted is None:
-                if node._keep:
-                    node._store_grad(g)
-            elif node in wanted:
-                found[wanted[node]] = g
-            if create_graph:
-                out = node
-                args = tuple(a if n is None else n for a, n in zip(node._args, nodes, strict=True))
-            else:
-                out = node.data
-                args = node._args
-            kwargs = node._kwargs
-            rules = prim.rules
+            if g is not None:  # None when every consumer's rule returned None for this node
+                node._g = None
+                if wanted is None:
+                    if node._keep:
+                        node._store_grad(g)
+                elif node in wanted:
+                    found[wanted[node]] = g
+                if create_graph:
+                    out = node
+                    args = tuple(
+                        a if n is None else n for a, n in zip(node._args, nodes, strict=True)
+                    )
+                else:
+                    out = node.data
+                    args = node._args
+                kwargs = node._kwargs
+                rules = prim.rules
             i = -1
             for parent in nodes:
                 i += 1
                 if parent is None:
                     continue
-                try:
-                    rule = rules[i]
-                except (IndexError, TypeError):  # variadic rules, or none defined
-                    rule = None
-                if rule is None:
-                    gp = prim.vjp(i, g, out, args, kwargs)
-                elif kwargs:
-                    gp = rule(g, out, *args, **kwargs)
-                else:
-                    gp = rule(g, out, *args)
-                if gp is not None:
-                    fit = parent._fit
-                    if fit is not None:
-                        gp = fit(gp, prim)
-                    if anomaly:
-                        check_finite(gp, f"{prim.name} backward (gradient of input {i})")
-                    pending = parent._g
-                    parent._g = gp if pending is None else pending + gp
+                if g is not None:
+                    try:
+                        rule = rules[i]
+                    except (IndexError, TypeError):  # variadic rules, or none defined
+                        rule = None
+                    if rule is None:
+                        gp = prim.vjp(i, g, out, args, kwargs)
+                    elif kwargs:
+                        gp = rule(g, out, *args, **kwargs)
+                    else:
+                        gp = rule(g, out, *args)
+                    if gp is not None:
+                        fit = parent._fit
+                        if fit is not None:
+                            gp = fit(gp, prim)
+                        if anomaly:
+                            check_finite(gp, f"{prim.name} backward (gradient of input {i})")
+                        pending = parent._g
+                        parent._g = gp if pending is None else pending + gp
                 left = parent._n - 1
                 parent._n = left
                 if not left:
