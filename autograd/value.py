@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Callable
 from numbers import Real
 from typing import Any
 
 from autograd.graph import Node, backward
-from autograd.primitive import primitive
+from autograd.primitive import Primitive, primitive
 
 # --- primitives on floats: forward, then d(out)/d(input) times the output gradient g -----------
 # Where Python has the operator as a function, it is the forward: no Python frame in between.
@@ -111,13 +112,28 @@ _log.defvjp(lambda g, out, x: g / x)
 
 def _operand(x: Any) -> Any:
     """A number or a Value as the other side of an operator; anything else is not ours."""
-    if x.__class__ is Value or x.__class__ is float:
-        return x  # the common cases first: the ABC check below is slow
     if isinstance(x, Value):
         return x
     if isinstance(x, Real):
         return float(x)
     return None
+
+
+def _operator(prim: Primitive, name: str) -> Callable[[Value, Any], Any]:
+    """The operator method `name` ("__add__", or reflected "__radd__": `other + self`), with a
+    number or a Value on the other side: the common types pass an inline check, the rest the
+    slower `_operand`."""
+    reflected = name.startswith("__r")
+
+    def method(self: Value, other: Any) -> Any:
+        if other.__class__ is not Value and other.__class__ is not float:
+            other = _operand(other)
+            if other is None:
+                return NotImplemented
+        return prim.call2(other, self) if reflected else prim.call2(self, other)
+
+    method.__name__, method.__qualname__ = name, f"Value.{name}"
+    return method
 
 
 class Value(Node):
@@ -178,75 +194,12 @@ class Value(Node):
         backward(self, 1.0)
 
     # operators: a number or a Value on either side
-    def __add__(self, other: Any) -> Value:
-        if other.__class__ is not Value and other.__class__ is not float:
-            other = _operand(other)  # the slow checks, only for other types
-            if other is None:
-                return NotImplemented
-        return _add.call2(self, other)
-
-    def __radd__(self, other: Any) -> Value:
-        if other.__class__ is not Value and other.__class__ is not float:
-            other = _operand(other)  # the slow checks, only for other types
-            if other is None:
-                return NotImplemented
-        return _add.call2(other, self)
-
-    def __sub__(self, other: Any) -> Value:
-        if other.__class__ is not Value and other.__class__ is not float:
-            other = _operand(other)  # the slow checks, only for other types
-            if other is None:
-                return NotImplemented
-        return _sub.call2(self, other)
-
-    def __rsub__(self, other: Any) -> Value:
-        if other.__class__ is not Value and other.__class__ is not float:
-            other = _operand(other)  # the slow checks, only for other types
-            if other is None:
-                return NotImplemented
-        return _sub.call2(other, self)
-
-    def __mul__(self, other: Any) -> Value:
-        if other.__class__ is not Value and other.__class__ is not float:
-            other = _operand(other)  # the slow checks, only for other types
-            if other is None:
-                return NotImplemented
-        return _mul.call2(self, other)
-
-    def __rmul__(self, other: Any) -> Value:
-        if other.__class__ is not Value and other.__class__ is not float:
-            other = _operand(other)  # the slow checks, only for other types
-            if other is None:
-                return NotImplemented
-        return _mul.call2(other, self)
-
-    def __truediv__(self, other: Any) -> Value:
-        if other.__class__ is not Value and other.__class__ is not float:
-            other = _operand(other)  # the slow checks, only for other types
-            if other is None:
-                return NotImplemented
-        return _div.call2(self, other)
-
-    def __rtruediv__(self, other: Any) -> Value:
-        if other.__class__ is not Value and other.__class__ is not float:
-            other = _operand(other)  # the slow checks, only for other types
-            if other is None:
-                return NotImplemented
-        return _div.call2(other, self)
-
-    def __pow__(self, other: Any) -> Value:
-        if other.__class__ is not Value and other.__class__ is not float:
-            other = _operand(other)  # the slow checks, only for other types
-            if other is None:
-                return NotImplemented
-        return _pow.call2(self, other)
-
-    def __rpow__(self, other: Any) -> Value:
-        if other.__class__ is not Value and other.__class__ is not float:
-            other = _operand(other)  # the slow checks, only for other types
-            if other is None:
-                return NotImplemented
-        return _pow.call2(other, self)
+    __add__, __radd__ = _operator(_add, "__add__"), _operator(_add, "__radd__")
+    __sub__, __rsub__ = _operator(_sub, "__sub__"), _operator(_sub, "__rsub__")
+    __mul__, __rmul__ = _operator(_mul, "__mul__"), _operator(_mul, "__rmul__")
+    __truediv__ = _operator(_div, "__truediv__")
+    __rtruediv__ = _operator(_div, "__rtruediv__")
+    __pow__, __rpow__ = _operator(_pow, "__pow__"), _operator(_pow, "__rpow__")
 
     def __neg__(self) -> Value:
         return _neg(self)

@@ -22,8 +22,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -295,7 +295,7 @@ def bars(results: dict[str, list[Row]]) -> list[str]:
 
     checks = []
 
-    def bar(text: str, value: tuple | None, ok: Any) -> None:
+    def bar(text: str, value: tuple | None, ok: Callable[[float], bool]) -> None:
         if value is None:
             checks.append(f"| {text} | not measured | | n/a |")
             return
