@@ -26,9 +26,7 @@ def _dtype(dtype: Any) -> np.dtype:
 
 
 def _leaf(arr: np.ndarray, requires_grad: bool) -> Tensor:
-    t = Tensor._from_op(arr, (), (), None, None)
-    t.requires_grad = bool(requires_grad)
-    return t
+    return Tensor._leaf(arr, bool(requires_grad))
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, label: str = "") -> Tensor:

@@ -1,22 +1,30 @@
 """Derivatives of plain functions: `grad`, `value_and_grad`, `jacobian`, `hessian`, `gradients`.
 
-They take floats, numpy arrays or Tensors and return numpy arrays. Given a Tensor that is itself
-part of a graph (as inside another `grad`), they record their work so that they compose:
-`grad(grad(f))` is the second derivative.
+They take floats, numpy arrays or Tensors and return numpy arrays. They compose as HIPS autograd's
+and JAX's do: inside another transform (or given a Tensor that is part of a graph) they record
+their work and return Tensors, so `grad(grad(f))` is the second derivative, any mix of `argnums`
+nests, and a function that closes over an outer variable is differentiated through it. Each
+transform differentiates with respect to a fresh copy of its argument, so an inner derivative
+never confuses its variable with an outer one that has the same value (perturbation confusion).
 """
 
 from __future__ import annotations
 
+import contextvars
 import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from autograd import ops
 from autograd.graph import Node, backward
 from autograd.mode import enable_grad
 from autograd.tensor import Tensor
 from autograd.tensor import stack as _stack
+
+_DEPTH = contextvars.ContextVar("autograd_transform_depth", default=0)
+"""How many functional transforms are running their function in this thread (or task)."""
 
 
 def gradients(
@@ -25,18 +33,23 @@ def gradients(
     """The gradients of `output` with respect to each of `inputs`, leaving every `.grad` alone.
 
     Like `torch.autograd.grad`: `gradient` seeds a non-scalar output; None comes back for an
-    input that `output` does not depend on. With `create_graph` the results are Tensors that can
-    be differentiated again.
+    input that `output` does not depend on; an input named twice gets its gradient twice (two
+    separate arrays). With `create_graph` the results are Tensors that can be differentiated
+    again.
     """
     if not isinstance(output, Node):
         raise TypeError(f"gradients: output must be a Tensor or Value, got {type(output).__name__}")
+    inputs = list(inputs)
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Node):
+            raise TypeError(f"gradients: inputs[{i}] must be a Tensor or Value, got {type(x).__name__}")
     if isinstance(output, Tensor):
         seed = output._seed(gradient, create_graph, "gradients()")
     else:
         seed = 1.0 if gradient is None else float(gradient)
     if not output.requires_grad:
         return [None] * len(inputs)
-    return backward(output, seed, create_graph=create_graph, inputs=list(inputs))  # type: ignore[return-value]
+    return backward(output, seed, create_graph=create_graph, inputs=inputs)  # type: ignore[return-value]
 
 
 def _argnums(argnums: int | Sequence[int]) -> tuple[tuple[int, ...], bool]:
@@ -49,32 +62,47 @@ def _argnums(argnums: int | Sequence[int]) -> tuple[tuple[int, ...], bool]:
 
 
 def _watch(args: tuple, nums: tuple[int, ...]) -> tuple[list, list[Tensor], bool]:
-    """Replace the differentiated arguments by Tensors that require grad.
+    """Replace the differentiated arguments by fresh Tensors that require grad.
 
-    A Tensor that already requires grad is used as it is (we are inside an outer derivative,
-    so the result must be recorded too: `nested` is True).
+    Returns the new arguments, the watched Tensor of each entry of `nums` (the same one where a
+    position repeats), and whether to record: inside another transform, or when an argument is a
+    Tensor that is part of a graph, the derivative itself must be differentiable. An argument
+    that requires grad is watched through a recorded copy: gradients flow back to it, but this
+    transform's derivative counts only the paths through its own variable.
     """
     args = list(args)
-    watched = []
-    nested = False
+    nested = _DEPTH.get() > 0 or any(isinstance(a, Tensor) and a.requires_grad for a in args)
+    fresh: dict[int, Tensor] = {}
     for i in nums:
         if not -len(args) <= i < len(args):
             raise IndexError(f"argnums {i} is out of range for {len(args)} positional arguments")
-        a = args[i]
+        k = i % len(args)
+        if k in fresh:
+            continue
+        a = args[k]
         if isinstance(a, Tensor) and a.requires_grad:
-            nested = True
-            x = a
+            with enable_grad():
+                x = ops.copy(a)
         elif isinstance(a, Tensor):
             x = a.detach().requires_grad_()
         else:
             x = Tensor(a, requires_grad=True)
-        args[i] = x
-        watched.append(x)
-    return args, watched, nested
+        args[k] = fresh[k] = x
+    return args, [fresh[i % len(args)] for i in nums], nested
+
+
+def _call(f: Callable[..., Any], args: list, kwargs: dict) -> Any:
+    """Run `f` one transform deeper, recording."""
+    token = _DEPTH.set(_DEPTH.get() + 1)
+    try:
+        with enable_grad():
+            return f(*args, **kwargs)
+    finally:
+        _DEPTH.reset(token)
 
 
 def _zeros_for(x: Tensor, nested: bool) -> Any:
-    z = np.zeros_like(x.data)
+    z = np.zeros_like(x._data)
     return Tensor(z) if nested else z
 
 
@@ -91,14 +119,14 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         args, xs, nested = _watch(args, nums)
+        y = _call(f, args, kwargs)
+        if not isinstance(y, Tensor) or y.size != 1:
+            what = f"a Tensor of shape {y.shape}" if isinstance(y, Tensor) else type(y).__name__
+            raise TypeError(f"grad: f must return a one-element Tensor (a scalar), got {what}")
         with enable_grad():
-            y = f(*args, **kwargs)
-            if not isinstance(y, Tensor) or y.size != 1:
-                what = f"a Tensor of shape {y.shape}" if isinstance(y, Tensor) else type(y).__name__
-                raise TypeError(f"grad: f must return a one-element Tensor (a scalar), got {what}")
             found = gradients(y, xs, create_graph=nested)
         grads = [_zeros_for(x, nested) if g is None else g for x, g in zip(xs, found, strict=True)]
-        value = y.reshape(()) if nested else y.data.reshape(())
+        value = y.reshape(()) if nested else y._data.reshape(())
         return value, grads[0] if single else tuple(grads)
 
     return wrapper
@@ -130,10 +158,10 @@ def jacobian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         args, (x,), nested = _watch(args, (argnums,))
+        y = _call(f, args, kwargs)
+        if not isinstance(y, Tensor):
+            raise TypeError(f"jacobian: f must return a Tensor, got {type(y).__name__}")
         with enable_grad():
-            y = f(*args, **kwargs)
-            if not isinstance(y, Tensor):
-                raise TypeError(f"jacobian: f must return a Tensor, got {type(y).__name__}")
             rows = []
             for k in range(y.size):
                 seed = np.zeros(y.size, dtype=y.dtype)

@@ -1,47 +1,60 @@
-"""Global switches of the engine: gradient recording (`no_grad`) and anomaly detection."""
+"""The engine's switches: gradient recording (`no_grad`) and anomaly detection, per thread.
+
+Each switch is a bit of one context variable, so every thread (and every asyncio task) has its
+own: `no_grad()` in one thread never stops recording in another, and a new thread starts with
+recording on and anomaly detection off, as in PyTorch.
+"""
 
 from __future__ import annotations
 
+import contextvars
 import functools
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+GRAD = 1  # bit set while operations are recorded
+ANOMALY = 2  # bit set while results are scanned for nan and inf
 
-class _Mode:
-    """The process-wide switches read by every primitive call (plain attributes: fast to read)."""
-
-    __slots__ = ("grad_enabled", "anomaly")
-
-    def __init__(self) -> None:
-        self.grad_enabled = True
-        self.anomaly = False
-
-
-STATE = _Mode()
+MODE = contextvars.ContextVar("autograd_mode", default=GRAD)
+"""The current thread's (or task's) switches as bits; the hot path reads `MODE.get()`."""
 
 
 def is_grad_enabled() -> bool:
     """True when primitives record the graph (the default), False inside `no_grad`."""
-    return STATE.grad_enabled
+    return bool(MODE.get() & GRAD)
+
+
+def is_anomaly_enabled() -> bool:
+    """True inside `detect_anomaly()`."""
+    return bool(MODE.get() & ANOMALY)
 
 
 class _Switch:
-    """A context manager and decorator that sets one switch of `STATE` and restores it on exit."""
+    """A context manager and decorator that sets one bit of `MODE` and restores it on exit.
 
-    _attr = ""
+    The saved values are kept per thread, so even one instance shared by two threads restores
+    each thread's own state.
+    """
+
+    _bit = GRAD
     _value = True
 
     def __init__(self) -> None:
-        self._saved: list[bool] = []
+        self._saved: dict[int, list[int]] = {}
 
     def __enter__(self) -> None:
-        self._saved.append(getattr(STATE, self._attr))
-        setattr(STATE, self._attr, self._value)
+        mode = MODE.get()
+        self._saved.setdefault(threading.get_ident(), []).append(mode)
+        MODE.set(mode | self._bit if self._value else mode & ~self._bit)
 
     def __exit__(self, *exc: object) -> None:
-        setattr(STATE, self._attr, self._saved.pop())
+        stack = self._saved[threading.get_ident()]
+        MODE.set(stack.pop())
+        if not stack:
+            del self._saved[threading.get_ident()]
 
     def __call__(self, func: F) -> F:
         @functools.wraps(func)
@@ -55,7 +68,7 @@ class _Switch:
 class no_grad(_Switch):
     """Record nothing: results computed inside have `requires_grad == False`.
 
-    Use it for evaluation and for parameter updates::
+    Use it for evaluation and for parameter updates; it holds for the current thread only::
 
         with no_grad():
             y = model(x)
@@ -64,14 +77,14 @@ class no_grad(_Switch):
         def evaluate(x): ...
     """
 
-    _attr = "grad_enabled"
+    _bit = GRAD
     _value = False
 
 
 class enable_grad(_Switch):
     """Record the graph again, for example inside a `no_grad` block."""
 
-    _attr = "grad_enabled"
+    _bit = GRAD
     _value = True
 
 
@@ -84,20 +97,20 @@ class detect_anomaly(_Switch):
             loss.backward()
     """
 
-    _attr = "anomaly"
+    _bit = ANOMALY
     _value = True
 
 
 class set_grad_enabled(_Switch):
     """Context manager that turns recording on or off according to `mode`."""
 
-    _attr = "grad_enabled"
+    _bit = GRAD
 
     def __init__(self, mode: bool = True) -> None:
         super().__init__()
         self._value = bool(mode)
 
-    def __call__(self, func: F) -> F:  # pragma: no cover - trivial
+    def __call__(self, func: F) -> F:
         raise TypeError("set_grad_enabled is a context manager; use no_grad() as a decorator")
 
 

@@ -71,6 +71,15 @@ def astype(x: np.ndarray, dtype: Any) -> np.ndarray:
 astype.defvjp(lambda g, out, x, dtype: astype(g, dtype=x.dtype))
 
 
+@primitive
+def copy(x: np.ndarray) -> np.ndarray:
+    """A new array with the same values; the gradient passes unchanged."""
+    return np.array(x, copy=True)
+
+
+copy.defvjp(lambda g, out, x: g)
+
+
 # --- arithmetic ------------------------------------------------------------------------------
 # Where numpy has the ufunc, the ufunc itself is the forward: no Python frame in between.
 

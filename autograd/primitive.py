@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from autograd.graph import Node, check_finite
-from autograd.mode import STATE
+from autograd.mode import ANOMALY, GRAD, MODE
 
 Rule = Callable[..., Any]
 
@@ -55,7 +55,8 @@ class Primitive:
         return self
 
     def vjp(self, argnum: int, g: Any, out: Any, args: tuple, kwargs: dict | None) -> Any:
-        """The gradient for input `argnum`, given the output gradient `g`."""
+        """The gradient for input `argnum`, given the output gradient `g`: the one place a rule
+        is called, by the backward driver and by anyone else."""
         rules = self.rules
         if rules is not None:
             rule = rules[argnum] if argnum < len(rules) else None
@@ -86,7 +87,9 @@ class Primitive:
             if not isinstance(x, Node):
                 return self.forward(x, **kwargs)  # rules call primitives on plain arrays
             rg = x.requires_grad
-            return self._record(x.__class__, (x.data,), (x if rg else None,), rg, kwargs or None)
+            return self._record(
+                x.__class__, args, (x._data,), (x if rg else None,), rg, kwargs or None
+            )
         cls = None
         raw_list = []
         input_list = []
@@ -97,7 +100,7 @@ class Primitive:
                     cls = a.__class__
                 elif a.__class__ is not cls:
                     self._mixed(cls, a)
-                raw_list.append(a.data)
+                raw_list.append(a._data)
                 input_list.append(a if a.requires_grad else None)
                 record = record or a.requires_grad
             else:
@@ -105,7 +108,7 @@ class Primitive:
                 input_list.append(None)
         if cls is None:
             return self.forward(*args, **kwargs)
-        return self._record(cls, tuple(raw_list), tuple(input_list), record, kwargs or None)
+        return self._record(cls, args, tuple(raw_list), tuple(input_list), record, kwargs or None)
 
     def call2(self, x: Any, y: Any) -> Any:
         """`self(x, y)` without argument packing: the operators' path, the hottest there is."""
@@ -116,18 +119,25 @@ class Primitive:
                     self._mixed(cls, y)
                 return self._record(
                     cls,
-                    (x.data, y.data),
+                    (x, y),
+                    (x._data, y._data),
                     (x if x.requires_grad else None, y if y.requires_grad else None),
                     x.requires_grad or y.requires_grad,
                     None,
                 )
             return self._record(
-                cls, (x.data, y), (x if x.requires_grad else None, None), x.requires_grad, None
+                cls,
+                (x, y),
+                (x._data, y),
+                (x if x.requires_grad else None, None),
+                x.requires_grad,
+                None,
             )
         if isinstance(y, Node):
             return self._record(
                 y.__class__,
-                (x, y.data),
+                (x, y),
+                (x, y._data),
                 (None, y if y.requires_grad else None),
                 y.requires_grad,
                 None,
@@ -135,7 +145,7 @@ class Primitive:
         return self.forward(x, y)
 
     def _record(
-        self, cls: type, raw: tuple, inputs: tuple, record: bool, kwargs: dict | None
+        self, cls: type, args: tuple, raw: tuple, inputs: tuple, record: bool, kwargs: dict | None
     ) -> Any:
         """Run the forward on raw data and wrap the result in a node of `cls`."""
         try:
@@ -143,11 +153,12 @@ class Primitive:
         except ValueError as e:
             shapes = ", ".join(str(np.shape(r)) for r in raw)
             raise ValueError(f"{self.name}: {e} (input shapes {shapes})") from None
-        if STATE.anomaly:
+        mode = MODE.get()
+        if mode & ANOMALY:
             check_finite(out, f"{self.name} forward")
-        if record and STATE.grad_enabled:
-            return cls._from_op(out, inputs, raw, self, kwargs)
-        return cls._from_op(out, (), (), None, None)
+        if record and mode & GRAD:
+            return cls._from_op(out, self, inputs, raw, kwargs, args)
+        return cls._from_op(out, None, (), (), None, args)
 
     def _mixed(self, cls: type, other: Any) -> None:
         raise TypeError(f"{self.name}: cannot mix {cls.__name__} and {type(other).__name__} inputs")

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from numbers import Number
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
-from autograd import ops
-from autograd.graph import Node, backward
+from autograd import graph, ops
+from autograd.graph import CLOCK, Node, Version, backward, bump_version
+from autograd.mode import GRAD, MODE
 from autograd.ops import Axis
 
 
@@ -58,6 +59,82 @@ def _index(index: Any) -> Any:
     return index
 
 
+def _floating(data: Any, dtype: Any) -> np.ndarray:
+    """A copy of array-like `data` as a floating array (`dtype` if given)."""
+    try:
+        arr = np.array(data, dtype=dtype)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"Tensor data must be real numbers; got {type(data).__name__}: {e}") from None
+    if dtype is not None and arr.dtype.kind != "f":
+        raise TypeError(f"Tensor dtype must be a floating type, got {arr.dtype}")
+    return _check_dtype(arr, data)
+
+
+def _operator(prim: Any, name: str) -> Callable[[Tensor, Any], Tensor]:
+    """The operator method `name` ("__add__", or reflected "__radd__": `other + self`), with a
+    Tensor, a number or an array on the other side."""
+    reflected = name.startswith("__r")
+
+    def method(self: Tensor, other: Any) -> Tensor:
+        if other.__class__ is not Tensor and other.__class__ is not float:
+            other = _operand(other)
+        return prim.call2(other, self) if reflected else prim.call2(self, other)
+
+    method.__name__, method.__qualname__ = name, f"Tensor.{name}"
+    return method
+
+
+def _check_inplace(t: Tensor, other: Any, what: str) -> None:
+    """PyTorch's rules for changing a tensor in place, which the engine does not record.
+
+    While recording, a tensor that requires grad cannot change in place: a leaf (a parameter)
+    changes inside `no_grad()`, a recorded result not at all (make a new tensor instead). Nor can
+    a tensor that does not require grad take in values that do (their gradient would be lost).
+    Outside recording everything may change; graphs that read the old values refuse to run
+    backward (see versions in `autograd.graph`).
+    """
+    if not MODE.get() & GRAD:
+        return
+    if t.requires_grad:
+        if t._prim is None:
+            raise RuntimeError(
+                f"{what} on a leaf tensor that requires grad: a parameter changes in place only "
+                "inside `with no_grad():` (as an optimiser step does); to compute a new tensor, "
+                "write `x = x + ...` instead"
+            )
+        raise RuntimeError(
+            f"{what} on a tensor made by {t._prim.name!r}, which is part of a recorded graph: "
+            "the engine does not record changes in place. Make a new tensor instead "
+            "(`y = y + ...`, or `where(mask, value, y)` for item assignment)"
+        )
+    if isinstance(other, Tensor) and other.requires_grad:
+        raise RuntimeError(
+            f"{what}: the right-hand side requires grad but this tensor does not, so its gradient "
+            "would be lost; make a new tensor instead (`y = y + x`, or `where(mask, x, y)`)"
+        )
+
+
+def _inplace(ufunc: np.ufunc, symbol: str) -> Callable[[Tensor, Any], Tensor]:
+    """The in-place operator `symbol` (`+=`): computes into this tensor's own array."""
+
+    def method(self: Tensor, other: Any) -> Tensor:
+        _check_inplace(self, other, f"in-place {symbol}")
+        raw = other._data if isinstance(other, Tensor) else _operand(other)
+        try:
+            ufunc(self._data, raw, out=self._data, casting="same_kind")
+        except (ValueError, TypeError) as e:
+            raise ValueError(
+                f"in-place {symbol} on a Tensor of shape {self.shape} with an operand of shape "
+                f"{np.shape(raw)}: {e}"
+            ) from None
+        bump_version(self)
+        return self
+
+    name = f"__i{ufunc.__name__.replace('true_', 'true')}__"
+    method.__name__, method.__qualname__ = name, f"Tensor.{name}"
+    return method
+
+
 class Tensor(Node):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
@@ -81,92 +158,88 @@ class Tensor(Node):
     array([2., 4., 6.])
     """
 
-    __slots__ = ("requires_grad", "_keep")
+    __slots__ = ("requires_grad", "_keep", "_vbox", "_stamp", "_saved")
     __array_priority__ = 1000
+    _shaped = True
 
     def __init__(
         self, data: Any, requires_grad: bool = False, dtype: Any = None, label: str = ""
     ) -> None:
         if isinstance(data, Node) and not isinstance(data, Tensor):
             raise TypeError(f"Tensor data must be array-like, got {type(data).__name__}")
-        try:
-            arr = np.array(data, dtype=dtype)
-        except (TypeError, ValueError) as e:
-            raise TypeError(
-                f"Tensor data must be real numbers; got {type(data).__name__}: {e}"
-            ) from None
-        if dtype is not None and arr.dtype.kind != "f":
-            raise TypeError(f"Tensor dtype must be a floating type, got {arr.dtype}")
-        self.data = _check_dtype(arr, data)
-        self.grad = None
-        self.label = label
+        self._setup(_floating(data, dtype), None, (), (), None)
         self.requires_grad = bool(requires_grad)
+        self.label = label
+
+    def _setup(self, data: Any, prim: Any, inputs: tuple, args: tuple, kwargs: dict | None) -> None:
+        Node._setup(self, data, prim, inputs, args, kwargs)
+        self.requires_grad = prim is not None
         self._keep = False
-        self._inputs = ()
-        self._args = ()
-        self._kwargs = None
-        self._prim = None
-        self._g = None
-        self._n = 0
+        self._vbox = None  # a Version once the data changes in place or a view shares it
+        self._stamp = CLOCK.ticks if prim is not None else None
+        self._saved = ()  # (position, tensor) of the inputs that did not require grad
+
+    @classmethod
+    def _leaf(cls, data: np.ndarray, requires_grad: bool = False) -> Tensor:
+        """A leaf around a floating array the caller hands over (not copied, not checked)."""
+        t = cls.__new__(cls)
+        t._setup(data, None, (), (), None)
+        t.requires_grad = requires_grad
+        return t
 
     @classmethod
     def _from_op(
-        cls, out: Any, inputs: tuple, args: tuple, prim: Any, kwargs: dict | None
+        cls, out: Any, prim: Any, inputs: tuple, raw: tuple, kwargs: dict | None, args: tuple
     ) -> Tensor:
+        """The result of a primitive (recorded when `prim` is given).
+
+        Remembers the inputs that did not require grad, whose versions backward checks, and
+        shares the version of an input whose memory the result is a view of (reshape, indexing),
+        so that a change through either is seen by graphs that read the other.
+        """
         if out.__class__ is not np.ndarray:
             out = np.asarray(out)
         if out.dtype.kind != "f":
             name = prim.name if prim is not None else "operation"
             raise TypeError(f"{name} produced dtype {out.dtype}; Tensors hold floating point data")
         t = cls.__new__(cls)
-        t.data = out
-        t.grad = None
-        t.label = ""
-        t.requires_grad = prim is not None
-        t._keep = False
-        t._inputs = inputs
-        t._args = args
-        t._kwargs = kwargs
-        t._prim = prim
-        t._g = None
-        t._n = 0
+        t._setup(out, prim, inputs, raw, kwargs)
+        base = out.base
+        for i, a in enumerate(args):
+            if isinstance(a, Tensor):
+                if prim is not None and inputs[i] is None:
+                    t._saved += ((i, a),)
+                data = a._data
+                if out is data or (base is not None and (base is data or base is data.base)):
+                    t._vbox = a._shared_version()
         return t
 
-    def _fit(self, g: Any, prim: Any) -> Any:
-        """Sum a broadcast gradient back to this tensor's shape; cast it to its dtype."""
-        data = self.data
-        if g.__class__ is np.ndarray and g.dtype is data.dtype and g.shape == data.shape:
-            return g  # the usual case, checked first: this runs once per edge of every backward
-        shape = data.shape
-        if g.__class__ is not np.ndarray and not isinstance(g, Tensor):
-            g = np.asarray(g)
-        if g.shape != shape:
-            try:
-                g = ops.sum_to(g, shape=shape)
-            except ValueError:
-                raise ValueError(
-                    f"{prim.name}: VJP rule returned a gradient of shape {g.shape} "
-                    f"for an input of shape {shape}"
-                ) from None
-        dtype = self.data.dtype
-        if g.dtype is not dtype and g.dtype != dtype:  # identity first: `!=` costs far more
-            g = ops.astype(g, dtype=dtype)
-        return g
+    def _shared_version(self) -> Version:
+        """This tensor's version record, made now if it has none, to share with a view."""
+        box = self._vbox
+        if box is None:
+            box = self._vbox = Version()
+        return box
 
-    def _store_grad(self, g: Any) -> None:
-        if self.grad is not None:
-            self.grad = self.grad + g
-        elif (
-            g.__class__ is np.ndarray
-            and g.base is None
-            and g.dtype is self.data.dtype
-            and sys.getrefcount(g) <= _PRIVATE_REFS
-        ):
-            self.grad = g  # nobody else holds this array: keep it instead of copying it
-        elif isinstance(g, Tensor):
-            self.grad = g
-        else:  # it may be shared (one gradient sent to two inputs) or a view: copy
-            self.grad = np.array(g, dtype=self.data.dtype)
+    def _set_data(self, value: Any) -> None:
+        """`t.data = array` and `t.data += d`: new contents, so a new version."""
+        arr = value if value.__class__ is np.ndarray else np.asarray(value)
+        if arr.dtype.kind != "f":
+            raise TypeError(f"Tensor.data must be a floating array, got dtype {arr.dtype}")
+        self._data = arr
+        bump_version(self)
+
+    data = property(
+        attrgetter("_data"),
+        _set_data,
+        doc="The array. Assigning to it (`t.data = a`, `t.data += d`) counts as a change in "
+        "place; writing into it (`t.data[0] = 5`) is invisible to the engine.",
+    )
+
+    @property
+    def version(self) -> int:
+        """How many times the data was changed in place through the library (0 at first)."""
+        return 0 if self._vbox is None else self._vbox.count
 
     # --- gradients ---------------------------------------------------------------------------
 
@@ -199,12 +272,12 @@ class Tensor(Node):
         None means 1 and needs a one-element tensor; a Tensor seed when building a graph.
         """
         if gradient is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise RuntimeError(
                     f"{who} without a gradient needs a one-element tensor; this one has "
                     f"shape {self.shape}: pass gradient= of that shape"
                 )
-            seed: Any = np.empty(self.data.shape, dtype=self.data.dtype)
+            seed: Any = np.empty(self._data.shape, dtype=self._data.dtype)
             seed.fill(1)  # np.ones costs four times as much at this size
         else:
             seed = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
@@ -224,8 +297,10 @@ class Tensor(Node):
         self.grad = None
 
     def detach(self) -> Tensor:
-        """The same data, cut from the graph (shares memory, requires no grad)."""
-        return Tensor._from_op(self.data, (), (), None, None)
+        """The same data, cut from the graph (shares memory and version, requires no grad)."""
+        t = Tensor._leaf(self._data)
+        t._vbox = self._shared_version()
+        return t
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set `requires_grad` of a leaf in place; returns self."""
@@ -241,19 +316,19 @@ class Tensor(Node):
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self) -> int:
-        return self.data.size
+        return self._data.size
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def T(self) -> Tensor:
@@ -262,32 +337,32 @@ class Tensor(Node):
 
     def item(self) -> float:
         """The single element as a Python float."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item() needs a one-element tensor, got shape {self.shape}")
-        return float(self.data.reshape(()))
+        return float(self._data.reshape(()))
 
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied)."""
-        return self.data
+        return self._data
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        if dtype is not None and dtype != self.data.dtype:
-            return self.data.astype(dtype)
-        return self.data.copy() if copy else self.data
+        if dtype is not None and dtype != self._data.dtype:
+            return self._data.astype(dtype)
+        return self._data.copy() if copy else self._data
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
+        return len(self._data)
 
     def __iter__(self) -> Any:
         return (self[i] for i in range(len(self)))
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        body = np.array2string(self._data, separator=", ", prefix="Tensor(")
         extra = ""
-        if self.data.dtype != np.float64:
-            extra += f", dtype={self.data.dtype}"
+        if self._data.dtype != np.float64:
+            extra += f", dtype={self._data.dtype}"
         if self._prim is not None:
             extra += f", op={self._prim.name!r}"
         elif self.requires_grad:
@@ -300,53 +375,21 @@ class Tensor(Node):
 
     # --- operators (a Python number, an array or a Tensor on either side) ----------------------
 
-    def __add__(self, other: Any) -> Tensor:
-        if other.__class__ is not Tensor and other.__class__ is not float:
-            other = _operand(other)
-        return ops.add.call2(self, other)
+    __add__, __radd__ = _operator(ops.add, "__add__"), _operator(ops.add, "__radd__")
+    __sub__, __rsub__ = _operator(ops.subtract, "__sub__"), _operator(ops.subtract, "__rsub__")
+    __mul__, __rmul__ = _operator(ops.multiply, "__mul__"), _operator(ops.multiply, "__rmul__")
+    __truediv__ = _operator(ops.divide, "__truediv__")
+    __rtruediv__ = _operator(ops.divide, "__rtruediv__")
+    __pow__, __rpow__ = _operator(ops.power, "__pow__"), _operator(ops.power, "__rpow__")
+    __matmul__ = _operator(ops.matmul, "__matmul__")
+    __rmatmul__ = _operator(ops.matmul, "__rmatmul__")
 
-    def __radd__(self, other: Any) -> Tensor:
-        return ops.add.call2(_operand(other), self)
-
-    def __sub__(self, other: Any) -> Tensor:
-        if other.__class__ is not Tensor and other.__class__ is not float:
-            other = _operand(other)
-        return ops.subtract.call2(self, other)
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return ops.subtract.call2(_operand(other), self)
-
-    def __mul__(self, other: Any) -> Tensor:
-        if other.__class__ is not Tensor and other.__class__ is not float:
-            other = _operand(other)
-        return ops.multiply.call2(self, other)
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return ops.multiply.call2(_operand(other), self)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        if other.__class__ is not Tensor and other.__class__ is not float:
-            other = _operand(other)
-        return ops.divide.call2(self, other)
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return ops.divide.call2(_operand(other), self)
-
-    def __pow__(self, other: Any) -> Tensor:
-        if other.__class__ is not Tensor and other.__class__ is not float:
-            other = _operand(other)
-        return ops.power.call2(self, other)
-
-    def __rpow__(self, other: Any) -> Tensor:
-        return ops.power.call2(_operand(other), self)
-
-    def __matmul__(self, other: Any) -> Tensor:
-        if other.__class__ is not Tensor and other.__class__ is not float:
-            other = _operand(other)
-        return ops.matmul.call2(self, other)
-
-    def __rmatmul__(self, other: Any) -> Tensor:
-        return ops.matmul.call2(_operand(other), self)
+    # in place: the same tensor and array, one version more (see `_inplace` for the rules)
+    __iadd__ = _inplace(np.add, "+=")
+    __isub__ = _inplace(np.subtract, "-=")
+    __imul__ = _inplace(np.multiply, "*=")
+    __itruediv__ = _inplace(np.divide, "/=")
+    __ipow__ = _inplace(np.power, "**=")
 
     def __neg__(self) -> Tensor:
         return ops.negative(self)
@@ -356,28 +399,44 @@ class Tensor(Node):
 
     # comparisons: plain boolean arrays, outside the graph
     def __lt__(self, other: Any) -> np.ndarray:
-        return self.data < _raw(other)
+        return self._data < _raw(other)
 
     def __le__(self, other: Any) -> np.ndarray:
-        return self.data <= _raw(other)
+        return self._data <= _raw(other)
 
     def __gt__(self, other: Any) -> np.ndarray:
-        return self.data > _raw(other)
+        return self._data > _raw(other)
 
     def __ge__(self, other: Any) -> np.ndarray:
-        return self.data >= _raw(other)
+        return self._data >= _raw(other)
 
     def __eq__(self, other: Any) -> np.ndarray:  # type: ignore[override]
-        return self.data == _raw(other)
+        return self._data == _raw(other)
 
     def __ne__(self, other: Any) -> np.ndarray:  # type: ignore[override]
-        return self.data != _raw(other)
+        return self._data != _raw(other)
 
     def __bool__(self) -> bool:
-        return bool(self.data)
+        return bool(self._data)
 
     def __getitem__(self, index: Any) -> Tensor:
         return ops.getitem(self, index=_index(index))
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """`t[index] = value` writes into this tensor's array, with the rules of `_inplace`.
+
+        Not recorded: on a tensor that requires grad it is allowed only inside `no_grad()`. To
+        build a result from parts differentiably, use `where(mask, a, b)` or `concatenate`.
+        """
+        _check_inplace(self, value, "item assignment t[...] = ...")
+        raw = value._data if isinstance(value, Tensor) else _operand(value)
+        try:
+            self._data[_index(index)] = raw
+        except (ValueError, TypeError) as e:
+            raise ValueError(
+                f"item assignment into a Tensor of shape {self.shape}: {e}"
+            ) from None
+        bump_version(self)
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """numpy ufuncs on Tensors: the differentiable ones record, the others give arrays."""
@@ -511,7 +570,7 @@ def _operand(x: Any) -> Any:
 
 
 def _raw(x: Any) -> Any:
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 _UFUNCS = {
@@ -593,26 +652,10 @@ def minimum(x: Any, y: Any) -> Tensor:
     return ops.minimum(_operand(x), _operand(y))
 
 
-def _private_refs() -> int:
-    """How many references a gradient that nobody else holds has inside `_store_grad`.
-
-    Measured once on a real backward pass (a fresh product is private), so `_store_grad` can
-    keep such gradients without copying, as PyTorch does; any other holder adds a reference and
-    gets a copy. Outside CPython, reference counts mean nothing: always copy.
-    """
-    if sys.implementation.name != "cpython":
-        return -1
-    seen: list[int] = []
-
-    class Probe(Tensor):
-        __slots__ = ()
-
-        def _store_grad(self, g: Any) -> None:  # the same frame shape as Tensor._store_grad
-            seen.append(sys.getrefcount(g))
-
-    x = Probe(np.ones(2), requires_grad=True)
+def _private_gradient_probe() -> None:
+    """A backward pass whose leaf gradient is a fresh array nobody else holds (see graph.own)."""
+    x = Tensor(np.ones(2), requires_grad=True)
     (x * 2.0).sum().backward()
-    return seen[0]
 
 
-_PRIVATE_REFS = _private_refs()
+graph.calibrate_private_refs(_private_gradient_probe)

@@ -15,7 +15,10 @@ import math
 import operator
 from collections.abc import Callable
 from numbers import Real
+from operator import attrgetter
 from typing import Any
+
+import numpy as np
 
 from autograd.graph import Node, backward
 from autograd.primitive import Primitive, primitive
@@ -58,8 +61,33 @@ def _pow(x: float, y: float) -> float:
     return out
 
 
-# d/dx x**y = y x**(y-1); d/dy x**y = x**y log x (only asked for when the exponent is a Value).
-_pow.defvjp(lambda g, out, x, y: g * y * x ** (y - 1), lambda g, out, x, y: g * out * math.log(x))
+def _fpow(x: float, y: float) -> float:
+    """x ** y with C's (and PyTorch's) results where Python raises: 0.0 ** -0.5 is inf, an
+    overflow is inf, a negative base to a fractional power is nan. Used by the rules, which must
+    never raise a Python math exception in the middle of backward."""
+    try:
+        out = x**y
+    except (ZeroDivisionError, OverflowError):
+        with np.errstate(all="ignore"):
+            return float(np.power(np.float64(x), np.float64(y)))
+    return math.nan if out.__class__ is complex else out
+
+
+def _pow_base_vjp(g: float, out: float, x: float, y: float) -> float:
+    """d/dx x**y = y x**(y-1), and 0 where y == 0 (PyTorch's value, not 0 * inf)."""
+    return 0.0 if y == 0.0 else g * y * _fpow(x, y - 1.0)
+
+
+def _pow_exponent_vjp(g: float, out: float, x: float, y: float) -> float:
+    """d/dy x**y = x**y log x: 0 where x == 0 and y >= 0, nan for a negative base (as PyTorch)."""
+    if x == 0.0:
+        return 0.0 if y >= 0.0 else g * -math.inf * out
+    if x < 0.0:
+        return math.nan
+    return g * out * math.log(x)
+
+
+_pow.defvjp(_pow_base_vjp, _pow_exponent_vjp)
 
 
 @primitive(name="relu")
@@ -141,6 +169,10 @@ class Value(Node):
 
     `.data` is a float, `.grad` the derivative of the last `backward()` root with respect to this
     value (0.0 until a backward reaches it; gradients accumulate across backward calls).
+
+    A Value needs no version counter: its rules read the floats captured when the operation was
+    recorded, and floats cannot change, so `v.data = 3.0` after a forward leaves the recorded
+    graph (and its gradients) as they were.
     """
 
     __slots__ = ("_reached",)
@@ -148,41 +180,26 @@ class Value(Node):
     _keep = True  # and every Value keeps its gradient, intermediate ones included
 
     def __init__(self, data: float, label: str = "") -> None:
-        if not isinstance(data, Real) or isinstance(data, Value):
-            raise TypeError(
-                f"Value data must be a real number, got {type(data).__name__}: {data!r}"
-            )
-        self.data = float(data)
-        self.grad = 0.0
+        self._setup(_number(data), None, (), (), None)
         self.label = label
-        self._inputs = ()
-        self._args = ()
-        self._kwargs = None
-        self._prim = None
-        self._g = None
-        self._n = 0
+
+    def _setup(self, data: Any, prim: Any, inputs: tuple, args: tuple, kwargs: dict | None) -> None:
+        Node._setup(self, data, prim, inputs, args, kwargs)
+        self.grad = 0.0
         self._reached = False
 
     @classmethod
     def _from_op(
-        cls, out: Any, inputs: tuple, args: tuple, prim: Any, kwargs: dict | None
+        cls, out: Any, prim: Any, inputs: tuple, raw: tuple, kwargs: dict | None, args: tuple
     ) -> Value:
         v = cls.__new__(cls)
-        v.data = out
-        v.grad = 0.0
-        v.label = ""
-        v._inputs = inputs
-        v._args = args
-        v._kwargs = kwargs
-        v._prim = prim
-        v._g = None
-        v._n = 0
-        v._reached = False
+        v._setup(out, prim, inputs, raw, kwargs)
         return v
 
-    def _store_grad(self, g: float) -> None:
-        self.grad += g
-        self._reached = True
+    def _set_data(self, data: float) -> None:
+        self._data = _number(data)
+
+    data = property(attrgetter("_data"), _set_data, doc="The number (a float).")
 
     @property
     def has_grad(self) -> bool:
@@ -226,16 +243,16 @@ class Value(Node):
 
     # comparisons compare data (plain bools), so Values sort and test like numbers
     def __lt__(self, other: Any) -> bool:
-        return self.data < _data(other)
+        return self._data < _data(other)
 
     def __le__(self, other: Any) -> bool:
-        return self.data <= _data(other)
+        return self._data <= _data(other)
 
     def __gt__(self, other: Any) -> bool:
-        return self.data > _data(other)
+        return self._data > _data(other)
 
     def __ge__(self, other: Any) -> bool:
-        return self.data >= _data(other)
+        return self._data >= _data(other)
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -243,4 +260,11 @@ class Value(Node):
 
 
 def _data(x: Any) -> float:
-    return x.data if isinstance(x, Value) else x
+    return x._data if isinstance(x, Value) else x
+
+
+def _number(data: Any) -> float:
+    """A real number as a float; anything else is refused."""
+    if not isinstance(data, Real) or isinstance(data, Value):
+        raise TypeError(f"Value data must be a real number, got {type(data).__name__}: {data!r}")
+    return float(data)

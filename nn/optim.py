@@ -1,7 +1,9 @@
 """Optimisers with `torch.optim`'s formulas, and two learning-rate schedules.
 
-Each `step()` updates the parameters' arrays in place from their `.grad`; a parameter whose
-`.grad` is None is skipped. In float64 the trajectories equal PyTorch's step for step.
+Each `step()` updates the parameters in place from their `.grad` (through `p.data -= ...`, so each
+parameter's version goes up and a graph recorded before the step refuses a second backward); a
+parameter whose `.grad` is None is skipped. In float64 the trajectories equal PyTorch's step for
+step.
 """
 
 from __future__ import annotations
@@ -44,9 +46,10 @@ class Optimizer:
             if g is not None:
                 if g.__class__ is not np.ndarray:  # a Tensor after backward(create_graph=True)
                     g = np.asarray(g)
-                self._update(p.data, g, state)
+                self._update(p, g, state)
 
-    def _update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
+    def _update(self, p: Tensor, g: np.ndarray, state: dict[str, Any]) -> None:
+        """Change `p.data` in place (by augmented assignment, which counts a version)."""
         raise NotImplementedError
 
     hyper: tuple[str, ...] = ("lr",)  # the settings state_dict() saves
@@ -119,9 +122,9 @@ class SGD(Optimizer):
 
     hyper = ("lr", "momentum", "nesterov", "weight_decay")
 
-    def _update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
+    def _update(self, p: Tensor, g: np.ndarray, state: dict[str, Any]) -> None:
         if self.weight_decay:
-            g = g + self.weight_decay * w
+            g = g + self.weight_decay * p.data
         if self.momentum:
             buf = state.get("momentum_buffer")
             if buf is None:
@@ -130,7 +133,7 @@ class SGD(Optimizer):
                 buf *= self.momentum
                 buf += g
             g = g + self.momentum * buf if self.nesterov else buf
-        w -= self.lr * g
+        p.data -= self.lr * g
 
 
 class Adam(Optimizer):
@@ -162,8 +165,9 @@ class Adam(Optimizer):
 
     hyper = ("lr", "betas", "eps", "weight_decay")
 
-    def _update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
+    def _update(self, p: Tensor, g: np.ndarray, state: dict[str, Any]) -> None:
         b1, b2 = self.betas
+        w = p.data
         if self.weight_decay:
             if self.decoupled:
                 w *= 1.0 - self.lr * self.weight_decay
@@ -182,6 +186,7 @@ class Adam(Optimizer):
         step_size = self.lr / (1.0 - b1**t)
         denom = np.sqrt(v) / math.sqrt(1.0 - b2**t) + self.eps
         w -= step_size * (m / denom)
+        p.data = w  # the same array, changed: one new version for the whole step
 
 
 class AdamW(Adam):
