@@ -28,8 +28,8 @@ class Node:
 
     `_inputs[i]` is the i-th positional input of the primitive if it required a gradient when the
     operation was recorded, else None; `_args` are the raw forward inputs (what the rules see),
-    `_kwargs` the settings, `_prim` the primitive (None for a leaf). Every field is set in
-    `_setup`, whichever way the node is made.
+    `_kwargs` the settings, `_prim` the primitive (None for a leaf). Each kind sets all its
+    fields in one method, `_setup`, whichever way a node is made (a leaf or a result).
     """
 
     __slots__ = ("_data", "grad", "label", "_inputs", "_args", "_kwargs", "_prim", "__weakref__")
@@ -39,14 +39,15 @@ class Node:
     _shaped = False  # gradients are arrays fitted to the node's shape (Tensor), not floats
     _stamp: int | None = None  # the mutation clock when the node was recorded (Tensor only)
 
-    def _setup(self, data: Any, prim: Any, inputs: tuple, args: tuple, kwargs: dict | None) -> None:
-        self._data = data
-        self.grad = None
-        self.label = ""
-        self._inputs = inputs
-        self._args = args
-        self._kwargs = kwargs
-        self._prim = prim
+    def _setup(
+        self, data: Any, prim: Any, inputs: tuple, raw: tuple, kwargs: dict | None, others: tuple
+    ) -> None:
+        """Set every field of a new node: each kind defines it, the one place it does so.
+
+        `inputs` are the recorded inputs (None where one did not require grad), `raw` the forward
+        inputs as data, `others` the inputs that are nodes but do not require grad.
+        """
+        raise NotImplementedError
 
     @property
     def is_leaf(self) -> bool:
@@ -110,7 +111,7 @@ def _check_versions(node: Node) -> None:
     assert stamp is not None
     sources = [(node, "its result")]
     sources += [(t, f"its input {i}") for i, t in enumerate(node._inputs) if t is not None]
-    sources += [(t, f"its input {i}") for i, t in node._saved]  # type: ignore[attr-defined]
+    sources += [(t, f"its input {_position(node, t)}") for t in node._saved]  # type: ignore[attr-defined]
     for t, role in sources:
         box = t._vbox  # type: ignore[attr-defined]
         if box is not None and box.stamp > stamp:
@@ -120,6 +121,11 @@ def _check_versions(node: Node) -> None:
                 "would compute the gradient at the new values. Change tensors in place only "
                 "after backward, or compute from a copy"
             )
+
+
+def _position(node: Node, t: Any) -> int:
+    """Which input of `node` the tensor `t` was (its data is among the recorded raw inputs)."""
+    return next(i for i, a in enumerate(node._args) if a is t._data)
 
 
 def _describe(t: Any) -> str:
@@ -159,73 +165,60 @@ def fit(node: Node, g: Any, prim: Any) -> Any:
 
 
 _STORE_LOCK = threading.Lock()
+PRIVATE_REFS = -1  # measured by calibrate_private_refs() once Tensor exists; -1: always copy
+_PROBE: list[int] | None = None
 
 
 def store(node: Node, g: Any) -> None:
     """Accumulate a finished gradient into `node.grad`: the one place gradients are stored.
 
-    Floats (Value) add up. Arrays are stored so that no `.grad` ever shares memory with another
-    `.grad`, with an array the user holds, or with one the graph holds: see `own`. Holding the
-    lock makes the read-add-write of a shared leaf's gradient one step for concurrent passes.
+    Floats (Value) add up; arrays add up into a new array. No `.grad` ever shares memory with
+    another `.grad`, with an array the user holds, or with one the graph holds: the first
+    gradient of a node is copied, except, as PyTorch does, when nobody else can see it: a fresh
+    array (not a view) whose reference count is that of a private array at this line. Any other
+    holder (the user's seed, the graph's data, the same gradient sent to a second input) adds a
+    reference and gets a copy. The caller holds `_STORE_LOCK`, so that the read-add-write of a
+    leaf that two threads' passes share is one step and neither contribution is lost.
     """
-    with _STORE_LOCK:
-        old = node.grad
-        if not node._shaped:
-            node.grad = old + g
-            node._reached = True  # type: ignore[attr-defined]
-        elif old is None:
-            node.grad = own(g)
+    old = node.grad
+    if not node._shaped:
+        node.grad = old + g
+        node._reached = True  # type: ignore[attr-defined]
+    elif old is not None:
+        node.grad = old + g  # a new array (or a new node under create_graph)
+    else:
+        if _PROBE is not None:
+            _PROBE.append(sys.getrefcount(g))
+        if g.__class__ is np.ndarray and g.base is None and sys.getrefcount(g) <= PRIVATE_REFS:
+            node.grad = g
         else:
-            node.grad = old + g  # a new array (or a new node under create_graph)
+            node.grad = copy(g)
 
 
-def own(g: Any) -> Any:
-    """`g` itself if nothing else can see it, else a copy: what a caller may keep and change.
-
-    The copy is skipped, as PyTorch skips it, for a gradient nobody else holds: a fresh array
-    (not a view) whose reference count is what a private array's count is at this point of a
-    backward pass. Any other holder (the user's seed, the graph's data, the same gradient sent to
-    a second input) adds a reference and gets a copy. `PRIVATE_REFS` is measured on a real pass
-    when the engine is imported; outside CPython it is -1 and gradients are always copied.
-    """
+def copy(g: Any) -> Any:
+    """A gradient that shares nothing: an array copied, a Tensor copied by a recorded op."""
     if g.__class__ is np.ndarray:
-        if g.base is None and sys.getrefcount(g) <= PRIVATE_REFS:
-            return g
         return g.copy()
-    if not isinstance(g, Node):
-        return g  # a number (the gradient of a Value): immutable
-    if g._data.base is None and sys.getrefcount(g) <= PRIVATE_REFS:  # a Tensor (create_graph)
-        return g
-    from autograd import ops
+    if isinstance(g, Node):
+        from autograd import ops
 
-    return ops.copy(g)
-
-
-PRIVATE_REFS = -1  # set by calibrate_private_refs() once Tensor exists
+        return ops.copy(g)
+    return g  # a number: immutable
 
 
 def calibrate_private_refs(probe: Any) -> None:
-    """Measure the reference count of a private gradient at `own` on a real backward pass.
-
-    `probe()` runs a pass whose leaf gradient is a fresh product nobody else holds, while `own`
-    is replaced by a recorder with the same call shape.
-    """
-    global PRIVATE_REFS, own
+    """Measure, on a real backward pass, the reference count that `store` sees for a gradient
+    nobody else holds: `probe()` runs a pass whose leaf gradient is a fresh product. Outside
+    CPython reference counts say nothing and gradients are always copied."""
+    global PRIVATE_REFS, _PROBE
     if sys.implementation.name != "cpython":
         return
-    seen: list[int] = []
-    real = own
-
-    def recorder(g: Any) -> Any:  # the same frame shape as `own`
-        seen.append(sys.getrefcount(g))
-        return g
-
-    own = recorder
+    _PROBE = []
     try:
         probe()
+        PRIVATE_REFS = _PROBE[0]
     finally:
-        own = real
-    PRIVATE_REFS = seen[0]
+        _PROBE = None
 
 
 # --- the topological order and the backward pass ----------------------------------------------
@@ -264,21 +257,32 @@ class _Freed:
 FREED = _Freed()
 
 
-def _count_consumers(root: Node) -> dict[Node, int]:
-    """For every node below `root`, its number of recorded uses (the root itself: 0)."""
-    counts = {root: 0}
+def _count_consumers(root: Node) -> tuple[dict[Node, list], list[Node]]:
+    """The pass's table and its leaves.
+
+    The table holds, for `root` and every node below it, `[consumers left, pending gradient]`:
+    one small list per node keeps each edge of the pass to a single lookup. A leaf's count
+    stays 0 and only goes down, so it never becomes ready: leaves only collect their gradients,
+    which are stored at the end.
+    """
+    table: dict[Node, list] = {root: [0, None]}
+    leaves = [root] if root._prim is None else []
     found = [root]
-    get = counts.get
+    get = table.get
     for node in found:  # a breadth-first walk: the list grows as it is read
         for p in node._inputs:
             if p is not None:
-                n = get(p)
-                if n is None:
-                    counts[p] = 1
-                    found.append(p)
+                entry = get(p)
+                if entry is not None:
+                    if p._prim is not None:
+                        entry[0] += 1
+                elif p._prim is None:
+                    table[p] = [0, None]
+                    leaves.append(p)
                 else:
-                    counts[p] = n + 1
-    return counts
+                    table[p] = [1, None]
+                    found.append(p)
+    return table, leaves
 
 
 def backward(
@@ -293,14 +297,16 @@ def backward(
 
     A node's rule runs once all its consumers have passed their gradients (Kahn's algorithm on
     consumer counts, as in HIPS autograd): no recursion, linear in nodes plus edges, and each
-    pending gradient is dropped as soon as it has been used.
+    pending gradient is dropped as soon as it has been used. The counts and pending gradients
+    live in this call's own table; the finished gradients are stored together at the end, so a
+    pass that fails half way changes no `.grad`.
 
     Without `inputs`, finished gradients accumulate into `.grad` of the leaves (and of nodes that
     keep theirs); with `inputs`, nothing is stored and the gradients of those nodes are returned,
     one per entry even where a node is named twice (None where no path leads). With
     `create_graph`, rules run on nodes and are recorded.
     """
-    counts = _count_consumers(root)
+    table, leaves = _count_consumers(root)
     slots: dict[Node, list[int]] | None = None
     found: list[Any] = []
     if inputs is not None:
@@ -308,27 +314,20 @@ def backward(
         for i, node in enumerate(inputs):
             slots.setdefault(node, []).append(i)
         found = [None] * len(inputs)
-    pending: dict[Node, Any] = {root: seed}
-    take = pending.pop
-    mode = MODE.get()
-    anomaly = mode & ANOMALY
+    kept: list[Any] = []  # non-leaves that keep their gradient, and the gradient
+    table[root][1] = seed
+    anomaly = MODE.get() & ANOMALY
     token = MODE.set(anomaly | GRAD if create_graph else anomaly)  # rules record only then
-    ready = [root]
+    ready = [] if root._prim is None else [root]
     pop = ready.pop
     push = ready.append
     try:
         while ready:
             node = pop()
-            g = take(node, None)  # None when every consumer's rule returned None for it
+            entry = table[node]
+            g = entry[1]  # None when every consumer's rule returned None for this node
+            entry[1] = None
             prim = node._prim
-            if g is not None:
-                if slots is None:
-                    if prim is None or node._keep:
-                        store(node, g)
-                elif node in slots:
-                    _deliver(g, slots[node], found)
-            if prim is None:
-                continue
             if prim is FREED:
                 raise RuntimeError(
                     "backward through a graph that an earlier backward(retain_graph=False) "
@@ -336,6 +335,12 @@ def backward(
                 )
             nodes = node._inputs
             if g is not None:
+                if slots is None:
+                    if node._keep:
+                        kept.append(node)
+                        kept.append(g)
+                elif node in slots:
+                    _deliver(g, slots[node], found)
                 stamp = node._stamp
                 if stamp is not None and stamp != CLOCK.ticks:
                     _check_versions(node)
@@ -348,21 +353,25 @@ def backward(
                     out = node._data
                     args = node._args
                 kwargs = node._kwargs
-                vjp = prim.vjp
-            for i, parent in enumerate(nodes):
+                rules = prim.vjps
+            i = -1  # counted by hand: enumerate's tuples cost 4% on a Value chain
+            for parent in nodes:
+                i += 1
                 if parent is None:
                     continue
+                entry = table[parent]
                 if g is not None:
-                    gp = vjp(i, g, out, args, kwargs)
+                    rule = rules[i]
+                    gp = rule(g, out, *args, **kwargs) if kwargs else rule(g, out, *args)
                     if gp is not None:
                         if parent._shaped:
                             gp = fit(parent, gp, prim)
                         if anomaly:
                             check_finite(gp, f"{prim.name} backward (gradient of input {i})")
-                        before = pending.get(parent)
-                        pending[parent] = gp if before is None else before + gp
-                left = counts[parent] - 1
-                counts[parent] = left
+                        before = entry[1]
+                        entry[1] = gp if before is None else before + gp
+                left = entry[0] - 1
+                entry[0] = left
                 if not left:
                     push(parent)
             if not retain_graph:
@@ -373,15 +382,28 @@ def backward(
                     node._saved = ()  # type: ignore[attr-defined]
     finally:
         MODE.reset(token)
-    return None if inputs is None else found
+    if slots is not None:
+        for node in leaves:
+            g = table[node][1]
+            if g is not None and node in slots:
+                _deliver(g, slots[node], found)
+        return found
+    with _STORE_LOCK:
+        for node in leaves:
+            entry = table[node]
+            g = entry[1]
+            if g is not None:
+                entry[1] = None
+                store(node, g)
+        for k in range(0, len(kept), 2):
+            store(kept[k], kept[k + 1])
+    return None
 
 
 def _deliver(g: Any, where: list[int], found: list[Any]) -> None:
     """Put a finished gradient into each slot that asked for it, each its own copy."""
-    g = own(g)
-    found[where[0]] = g
-    for i in where[1:]:
-        found[i] = own(g)  # held by found now: always a copy
+    for i in where:
+        found[i] = copy(g)
 
 
 def check_finite(x: Any, where: str) -> None:

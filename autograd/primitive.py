@@ -25,12 +25,48 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import functools
+
 import numpy as np
 
 from autograd.graph import Node, check_finite
 from autograd.mode import ANOMALY, GRAD, MODE
 
 Rule = Callable[..., Any]
+_mode = MODE.get
+
+
+class RuleTable(dict):
+    """Input position -> the function that gives that input's gradient, `f(g, out, *args,
+    **kwargs)`: the one place where a primitive's rules are looked up, for the backward driver
+    and for `Primitive.vjp` alike.
+
+    Filled from `defvjp`; the entries of a variadic primitive (`defvjp_argnum`) are made on
+    first use; a position without a rule gets a function that raises an error naming the
+    primitive and the input.
+    """
+
+    def __init__(self, name: str, rules: tuple | None, rule_argnum: Rule | None) -> None:
+        super().__init__((i, r) for i, r in enumerate(rules or ()) if r is not None)
+        self.name = name
+        self.count = None if rules is None else len(rules)
+        self.rule_argnum = rule_argnum
+
+    def __missing__(self, argnum: int) -> Rule:
+        if self.rule_argnum is not None:
+            rule: Rule = functools.partial(self.rule_argnum, argnum)
+        else:
+            rule = functools.partial(_no_rule, self.name, argnum, self.count)
+        self[argnum] = rule
+        return rule
+
+
+def _no_rule(name: str, argnum: int, count: int | None, *args: Any, **kwargs: Any) -> Any:
+    if count is None:
+        raise NotImplementedError(f"{name}: no VJP rule defined; add one with {name}.defvjp(...)")
+    raise TypeError(
+        f"{name}: not differentiable with respect to input {argnum} ({count} VJP rule(s) defined)"
+    )
 
 
 class Primitive:
@@ -41,38 +77,26 @@ class Primitive:
         self.name = name or forward.__name__.strip("_")
         self.rules: tuple[Rule | None, ...] | None = None
         self.rule_argnum: Rule | None = None
+        self.vjps = RuleTable(self.name, None, None)
         self.__doc__ = forward.__doc__
         self.__wrapped__ = forward
 
     def defvjp(self, *rules: Rule | None) -> Primitive:
         """Set the VJP rule of each positional input, in order (None: not differentiable)."""
         self.rules = rules
+        self.vjps = RuleTable(self.name, rules, None)
         return self
 
     def defvjp_argnum(self, rule: Rule) -> Primitive:
         """Set one rule `rule(argnum, g, out, *args, **kwargs)` for a variadic primitive."""
         self.rule_argnum = rule
+        self.vjps = RuleTable(self.name, None, rule)
         return self
 
     def vjp(self, argnum: int, g: Any, out: Any, args: tuple, kwargs: dict | None) -> Any:
-        """The gradient for input `argnum`, given the output gradient `g`: the one place a rule
-        is called, by the backward driver and by anyone else."""
-        rules = self.rules
-        if rules is not None:
-            rule = rules[argnum] if argnum < len(rules) else None
-            if rule is None:
-                raise TypeError(
-                    f"{self.name}: not differentiable with respect to input {argnum} "
-                    f"({len(rules)} VJP rule(s) defined)"
-                )
-            return rule(g, out, *args, **kwargs) if kwargs else rule(g, out, *args)
-        if self.rule_argnum is None:
-            raise NotImplementedError(
-                f"{self.name}: no VJP rule defined; add one with {self.name}.defvjp(...)"
-            )
-        if kwargs:
-            return self.rule_argnum(argnum, g, out, *args, **kwargs)
-        return self.rule_argnum(argnum, g, out, *args)
+        """The gradient for input `argnum`, given the output gradient `g` (see `RuleTable`)."""
+        rule = self.vjps[argnum]
+        return rule(g, out, *args, **kwargs) if kwargs else rule(g, out, *args)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Run the forward and, if any input requires grad, record the result in the graph.
@@ -86,13 +110,13 @@ class Primitive:
             x = args[0]
             if not isinstance(x, Node):
                 return self.forward(x, **kwargs)  # rules call primitives on plain arrays
-            rg = x.requires_grad
-            return self._record(
-                x.__class__, args, (x._data,), (x if rg else None,), rg, kwargs or None
-            )
+            if x.requires_grad:
+                return self._record(x.__class__, (x._data,), (x,), True, kwargs or None, ())
+            return self._record(x.__class__, (x._data,), (None,), False, kwargs or None, (x,))
         cls = None
         raw_list = []
         input_list = []
+        others = []
         record = False
         for a in args:
             if isinstance(a, Node):
@@ -101,64 +125,68 @@ class Primitive:
                 elif a.__class__ is not cls:
                     self._mixed(cls, a)
                 raw_list.append(a._data)
-                input_list.append(a if a.requires_grad else None)
-                record = record or a.requires_grad
+                if a.requires_grad:
+                    input_list.append(a)
+                    record = True
+                else:
+                    input_list.append(None)
+                    others.append(a)
             else:
                 raw_list.append(a)
                 input_list.append(None)
         if cls is None:
             return self.forward(*args, **kwargs)
-        return self._record(cls, args, tuple(raw_list), tuple(input_list), record, kwargs or None)
+        return self._record(
+            cls, tuple(raw_list), tuple(input_list), record, kwargs or None, tuple(others)
+        )
 
     def call2(self, x: Any, y: Any) -> Any:
         """`self(x, y)` without argument packing: the operators' path, the hottest there is."""
         if isinstance(x, Node):
             cls = x.__class__
+            xg = x.requires_grad
             if isinstance(y, Node):
                 if y.__class__ is not cls:
                     self._mixed(cls, y)
+                yg = y.requires_grad
+                if xg and yg:
+                    return self._record(cls, (x._data, y._data), (x, y), True, None, ())
                 return self._record(
                     cls,
-                    (x, y),
                     (x._data, y._data),
-                    (x if x.requires_grad else None, y if y.requires_grad else None),
-                    x.requires_grad or y.requires_grad,
+                    (x if xg else None, y if yg else None),
+                    xg or yg,
                     None,
+                    (y,) if xg else ((x,) if yg else (x, y)),
                 )
             return self._record(
-                cls,
-                (x, y),
-                (x._data, y),
-                (x if x.requires_grad else None, None),
-                x.requires_grad,
-                None,
+                cls, (x._data, y), (x if xg else None, None), xg, None, () if xg else (x,)
             )
         if isinstance(y, Node):
+            yg = y.requires_grad
             return self._record(
-                y.__class__,
-                (x, y),
-                (x, y._data),
-                (None, y if y.requires_grad else None),
-                y.requires_grad,
-                None,
+                y.__class__, (x, y._data), (None, y if yg else None), yg, None, () if yg else (y,)
             )
         return self.forward(x, y)
 
     def _record(
-        self, cls: type, args: tuple, raw: tuple, inputs: tuple, record: bool, kwargs: dict | None
+        self, cls: type, raw: tuple, inputs: tuple, record: bool, kwargs: dict | None, others: tuple
     ) -> Any:
-        """Run the forward on raw data and wrap the result in a node of `cls`."""
+        """Run the forward on raw data and wrap the result in a node of `cls` (recorded if an
+        input requires grad and recording is on). `others`: the node inputs that do not."""
         try:
             out = self.forward(*raw, **kwargs) if kwargs else self.forward(*raw)
         except ValueError as e:
             shapes = ", ".join(str(np.shape(r)) for r in raw)
             raise ValueError(f"{self.name}: {e} (input shapes {shapes})") from None
-        mode = MODE.get()
-        if mode & ANOMALY:
-            check_finite(out, f"{self.name} forward")
-        if record and mode & GRAD:
-            return cls._from_op(out, self, inputs, raw, kwargs, args)
-        return cls._from_op(out, None, (), (), None, args)
+        mode = _mode()
+        if mode != GRAD:  # the usual mode, recording without anomaly checks, costs one test
+            if mode & ANOMALY:
+                check_finite(out, f"{self.name} forward")
+            record = record and mode & GRAD
+        if record:
+            return cls._from_op(out, self, inputs, raw, kwargs, others)
+        return cls._from_op(out, None, (), raw, None, inputs + others)
 
     def _mixed(self, cls: type, other: Any) -> None:
         raise TypeError(f"{self.name}: cannot mix {cls.__name__} and {type(other).__name__} inputs")

@@ -167,51 +167,62 @@ class Tensor(Node):
     ) -> None:
         if isinstance(data, Node) and not isinstance(data, Tensor):
             raise TypeError(f"Tensor data must be array-like, got {type(data).__name__}")
-        self._setup(_floating(data, dtype), None, (), (), None)
+        self._setup(_floating(data, dtype), None, (), (), None, ())
         self.requires_grad = bool(requires_grad)
         self.label = label
 
-    def _setup(self, data: Any, prim: Any, inputs: tuple, args: tuple, kwargs: dict | None) -> None:
-        Node._setup(self, data, prim, inputs, args, kwargs)
-        self.requires_grad = prim is not None
+    def _setup(
+        self, data: Any, prim: Any, inputs: tuple, raw: tuple, kwargs: dict | None, others: tuple
+    ) -> None:
+        """Set every field: the one place, for leaves and results alike.
+
+        A result remembers the mutation clock and the inputs that did not require grad (`_saved`)
+        so that backward can check that nothing it reads changed, and shares the version record
+        of an input whose memory it views (reshape, indexing), so that a change through either
+        is seen by the graphs that read the other.
+        """
+        self._data = data
+        self.grad = None
+        self.label = ""
+        self._inputs = inputs
+        self._kwargs = kwargs
+        self._prim = prim
         self._keep = False
         self._vbox = None  # a Version once the data changes in place or a view shares it
-        self._stamp = CLOCK.ticks if prim is not None else None
-        self._saved = ()  # (position, tensor) of the inputs that did not require grad
+        if prim is None:
+            self._args = ()
+            self.requires_grad = False
+            self._stamp = None
+            self._saved = ()
+        else:
+            self._args = raw
+            self.requires_grad = True
+            self._stamp = CLOCK.ticks
+            self._saved = others  # the inputs that did not require grad, but whose values count
+        if raw and (data.base is not None or data is raw[0] or data is raw[-1]):
+            self._vbox = _shared_version_of(data, inputs + others)
 
     @classmethod
     def _leaf(cls, data: np.ndarray, requires_grad: bool = False) -> Tensor:
         """A leaf around a floating array the caller hands over (not copied, not checked)."""
         t = cls.__new__(cls)
-        t._setup(data, None, (), (), None)
+        t._setup(data, None, (), (), None, ())
         t.requires_grad = requires_grad
         return t
 
     @classmethod
     def _from_op(
-        cls, out: Any, prim: Any, inputs: tuple, raw: tuple, kwargs: dict | None, args: tuple
+        cls, out: Any, prim: Any, inputs: tuple, raw: tuple, kwargs: dict | None, others: tuple
     ) -> Tensor:
-        """The result of a primitive (recorded when `prim` is given).
-
-        Remembers the inputs that did not require grad, whose versions backward checks, and
-        shares the version of an input whose memory the result is a view of (reshape, indexing),
-        so that a change through either is seen by graphs that read the other.
-        """
+        """The result of a primitive, recorded when `prim` is given. `others` are the Tensor
+        inputs that do not require grad."""
         if out.__class__ is not np.ndarray:
             out = np.asarray(out)
         if out.dtype.kind != "f":
             name = prim.name if prim is not None else "operation"
             raise TypeError(f"{name} produced dtype {out.dtype}; Tensors hold floating point data")
         t = cls.__new__(cls)
-        t._setup(out, prim, inputs, raw, kwargs)
-        base = out.base
-        for i, a in enumerate(args):
-            if isinstance(a, Tensor):
-                if prim is not None and inputs[i] is None:
-                    t._saved += ((i, a),)
-                data = a._data
-                if out is data or (base is not None and (base is data or base is data.base)):
-                    t._vbox = a._shared_version()
+        t._setup(out, prim, inputs, raw, kwargs, others)
         return t
 
     def _shared_version(self) -> Version:
@@ -567,6 +578,17 @@ def _operand(x: Any) -> Any:
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"cannot combine a Tensor with {type(x).__name__} of dtype {arr.dtype}")
     return arr
+
+
+def _shared_version_of(data: np.ndarray, tensors: tuple) -> Version | None:
+    """The version record of the tensor among `tensors` whose memory `data` is (or views)."""
+    base = data.base
+    for t in tensors:
+        if t is not None:
+            own = t._data
+            if data is own or (base is not None and (base is own or base is own.base)):
+                return t._shared_version()
+    return None
 
 
 def _raw(x: Any) -> Any:

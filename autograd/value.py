@@ -180,20 +180,28 @@ class Value(Node):
     _keep = True  # and every Value keeps its gradient, intermediate ones included
 
     def __init__(self, data: float, label: str = "") -> None:
-        self._setup(_number(data), None, (), (), None)
+        self._setup(_number(data), None, (), (), None, ())
         self.label = label
 
-    def _setup(self, data: Any, prim: Any, inputs: tuple, args: tuple, kwargs: dict | None) -> None:
-        Node._setup(self, data, prim, inputs, args, kwargs)
+    def _setup(
+        self, data: Any, prim: Any, inputs: tuple, raw: tuple, kwargs: dict | None, others: tuple
+    ) -> None:
+        """Set every field: the one place, for leaves and results alike."""
+        self._data = data
         self.grad = 0.0
+        self.label = ""
+        self._inputs = inputs
+        self._args = raw
+        self._kwargs = kwargs
+        self._prim = prim
         self._reached = False
 
     @classmethod
     def _from_op(
-        cls, out: Any, prim: Any, inputs: tuple, raw: tuple, kwargs: dict | None, args: tuple
+        cls, out: Any, prim: Any, inputs: tuple, raw: tuple, kwargs: dict | None, others: tuple
     ) -> Value:
         v = cls.__new__(cls)
-        v._setup(out, prim, inputs, raw, kwargs)
+        v._setup(out, prim, inputs, raw, kwargs, others)
         return v
 
     def _set_data(self, data: float) -> None:
