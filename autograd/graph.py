@@ -22,14 +22,16 @@ import numpy as np
 
 from autograd.mode import ANOMALY, GRAD, MODE, AnomalyError
 
+ndarray = np.ndarray
+
 
 class Node:
     """A value in the graph. `Value` and `Tensor` are its two kinds.
 
     `_inputs[i]` is the i-th positional input of the primitive if it required a gradient when the
     operation was recorded, else None; `_args` are the raw forward inputs (what the rules see),
-    `_kwargs` the settings, `_prim` the primitive (None for a leaf). Each kind sets all its
-    fields in one method, `_setup`, whichever way a node is made (a leaf or a result).
+    `_kwargs` the settings, `_prim` the primitive (None for a leaf). Each kind makes every
+    node, leaf or result, in one classmethod, `_make`, which sets all its fields.
     """
 
     __slots__ = ("_data", "grad", "label", "_inputs", "_args", "_kwargs", "_prim", "__weakref__")
@@ -39,14 +41,13 @@ class Node:
     _shaped = False  # gradients are arrays fitted to the node's shape (Tensor), not floats
     _stamp: int | None = None  # the mutation clock when the node was recorded (Tensor only)
 
-    def _setup(
-        self, data: Any, prim: Any, inputs: tuple, raw: tuple, kwargs: dict | None, others: tuple
-    ) -> None:
-        """Set every field of a new node: each kind defines it, the one place it does so.
-
-        `inputs` are the recorded inputs (None where one did not require grad), `raw` the forward
-        inputs as data, `others` the inputs that are nodes but do not require grad.
-        """
+    @classmethod
+    def _make(
+        cls, data: Any, prim: Any, inputs: tuple, raw: tuple, kwargs: dict | None, others: tuple
+    ) -> Node:
+        """A new node of this kind: `data`, made by `prim` (None for a leaf) from `raw` (the
+        forward inputs as data) and `kwargs`. `inputs` are the recorded inputs (None where one
+        did not require grad), `others` the node inputs that do not require grad."""
         raise NotImplementedError
 
     @property
@@ -68,15 +69,12 @@ class Node:
 # --- versions: changes in place are seen by every graph that used the old values -------------
 
 
-class Version:
-    """How often an array was changed in place through the library (`count`), and when last
-    (`stamp`, a tick of the process-wide mutation clock). Shared by a tensor and its views."""
-
-    __slots__ = ("count", "stamp")
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.stamp = 0
+def new_version() -> list[int]:
+    """A version record, `[count, stamp]`: how often an array was changed in place through the
+    library, and when last (a tick of the process-wide mutation clock). Shared by a tensor and
+    the tensors that view its memory. (A list, not a class: views and `detach()` make one, and
+    a list costs no Python call.)"""
+    return [0, 0]
 
 
 class _Clock:
@@ -98,11 +96,11 @@ def bump_version(node: Any) -> None:
     """Record that `node`'s data was changed in place (or replaced): one more version."""
     box = node._vbox
     if box is None:
-        box = node._vbox = Version()
+        box = node._vbox = [0, 0]  # see new_version
     with _CLOCK_LOCK:
         CLOCK.ticks += 1
-        box.stamp = CLOCK.ticks
-        box.count += 1
+        box[1] = CLOCK.ticks
+        box[0] += 1
 
 
 def _check_versions(node: Node) -> None:
@@ -114,10 +112,10 @@ def _check_versions(node: Node) -> None:
     sources += [(t, f"its input {_position(node, t)}") for t in node._saved]  # type: ignore[attr-defined]
     for t, role in sources:
         box = t._vbox  # type: ignore[attr-defined]
-        if box is not None and box.stamp > stamp:
+        if box is not None and box[1] > stamp:
             raise RuntimeError(
                 f"backward through {node._prim.name!r}: {role} ({_describe(t)}) was changed in "
-                f"place after the operation used it (now at version {box.count}), so its rule "
+                f"place after the operation used it (now at version {box[0]}), so its rule "
                 "would compute the gradient at the new values. Change tensors in place only "
                 "after backward, or compute from a copy"
             )
@@ -182,6 +180,8 @@ def store(node: Node, g: Any) -> None:
     """
     old = node.grad
     if not node._shaped:
+        if g.__class__ is not float and isinstance(g, Node):
+            g = g._data  # a Value rule made a Value from elsewhere: the number only
         node.grad = old + g
         node._reached = True  # type: ignore[attr-defined]
     elif old is not None:
@@ -316,8 +316,12 @@ def backward(
         found = [None] * len(inputs)
     kept: list[Any] = []  # non-leaves that keep their gradient, and the gradient
     table[root][1] = seed
-    anomaly = MODE.get() & ANOMALY
-    token = MODE.set(anomaly | GRAD if create_graph else anomaly)  # rules record only then
+    mode = MODE.get()
+    anomaly = mode & ANOMALY
+    # Rules record only under create_graph: then they receive nodes, and recording must be on.
+    # Otherwise they receive plain data, which records nothing in any mode (a rule that makes
+    # nodes from elsewhere has them reduced to data below), so the mode is left alone.
+    token = MODE.set(mode | GRAD) if create_graph and not mode & GRAD else None
     ready = [] if root._prim is None else [root]
     pop = ready.pop
     push = ready.append
@@ -364,7 +368,13 @@ def backward(
                     rule = rules[i]
                     gp = rule(g, out, *args, **kwargs) if kwargs else rule(g, out, *args)
                     if gp is not None:
-                        if parent._shaped:
+                        if parent._shaped and (
+                            gp.__class__ is not ndarray
+                            or gp.dtype is not (pd := parent._data).dtype
+                            or gp.shape != pd.shape
+                        ):  # fit's own first test, here to save a call on the usual edge
+                            if not create_graph and isinstance(gp, Node):
+                                gp = gp._data  # a rule made a node from elsewhere: data only
                             gp = fit(parent, gp, prim)
                         if anomaly:
                             check_finite(gp, f"{prim.name} backward (gradient of input {i})")
@@ -381,14 +391,16 @@ def backward(
                 if node._shaped:
                     node._saved = ()  # type: ignore[attr-defined]
     finally:
-        MODE.reset(token)
+        if token is not None:
+            MODE.reset(token)
     if slots is not None:
         for node in leaves:
             g = table[node][1]
             if g is not None and node in slots:
                 _deliver(g, slots[node], found)
         return found
-    with _STORE_LOCK:
+    _STORE_LOCK.acquire()
+    try:
         for node in leaves:
             entry = table[node]
             g = entry[1]
@@ -397,6 +409,8 @@ def backward(
                 store(node, g)
         for k in range(0, len(kept), 2):
             store(kept[k], kept[k + 1])
+    finally:
+        _STORE_LOCK.release()
     return None
 
 

@@ -19,7 +19,19 @@ GRAD = 1  # bit set while operations are recorded
 ANOMALY = 2  # bit set while results are scanned for nan and inf
 
 MODE = contextvars.ContextVar("autograd_mode", default=GRAD)
-"""The current thread's (or task's) switches as bits; the hot path reads `MODE.get()`."""
+"""The current thread's (or task's) switches as bits."""
+
+SWITCHED = [0]
+"""How many switches are on right now, in all threads together. While it is 0, every thread is
+in the default mode (recording, no anomaly checks) and the hot path need not read `MODE`: a
+thread counts its switch before setting it and uncounts it after restoring, so a thread that
+has a switch on always sees a count above 0."""
+_COUNT_LOCK = threading.Lock()
+
+
+def _count(step: int) -> None:
+    with _COUNT_LOCK:
+        SWITCHED[0] += step
 
 
 def is_grad_enabled() -> bool:
@@ -48,11 +60,13 @@ class _Switch:
     def __enter__(self) -> None:
         mode = MODE.get()
         self._saved.setdefault(threading.get_ident(), []).append(mode)
+        _count(1)
         MODE.set(mode | self._bit if self._value else mode & ~self._bit)
 
     def __exit__(self, *exc: object) -> None:
         stack = self._saved[threading.get_ident()]
         MODE.set(stack.pop())
+        _count(-1)
         if not stack:
             del self._saved[threading.get_ident()]
 

@@ -49,7 +49,7 @@ def sum_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return np.add.reduce(x, axis=axes).reshape(shape)
 
 
-@primitive
+@primitive(aliases=False)
 def broadcast_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """`x` repeated along broadcast axes to `shape` (a new array: np.broadcast_to's view costs
     more to make than this copy at the sizes gradients usually have)."""
@@ -62,7 +62,7 @@ sum_to.defvjp(lambda g, out, x, shape: broadcast_to(g, shape=np.shape(x)))
 broadcast_to.defvjp(lambda g, out, x, shape: sum_to(g, shape=np.shape(x)))
 
 
-@primitive
+@primitive(aliases=False)
 def astype(x: np.ndarray, dtype: Any) -> np.ndarray:
     """Cast to another floating dtype; the gradient is cast back."""
     return x.astype(dtype)
@@ -71,7 +71,7 @@ def astype(x: np.ndarray, dtype: Any) -> np.ndarray:
 astype.defvjp(lambda g, out, x, dtype: astype(g, dtype=x.dtype))
 
 
-@primitive
+@primitive(aliases=False)
 def copy(x: np.ndarray) -> np.ndarray:
     """A new array with the same values; the gradient passes unchanged."""
     return np.array(x, copy=True)
@@ -83,27 +83,27 @@ copy.defvjp(lambda g, out, x: g)
 # --- arithmetic ------------------------------------------------------------------------------
 # Where numpy has the ufunc, the ufunc itself is the forward: no Python frame in between.
 
-add = primitive(np.add, name="+")
+add = primitive(np.add, name="+", aliases=False)
 add.defvjp(lambda g, out, x, y: g, lambda g, out, x, y: g)
 
 
-subtract = primitive(np.subtract, name="-")
+subtract = primitive(np.subtract, name="-", aliases=False)
 subtract.defvjp(lambda g, out, x, y: g, lambda g, out, x, y: -g)
 
 
-multiply = primitive(np.multiply, name="*")
+multiply = primitive(np.multiply, name="*", aliases=False)
 multiply.defvjp(lambda g, out, x, y: g * y, lambda g, out, x, y: g * x)
 
 
-divide = primitive(np.divide, name="/")
+divide = primitive(np.divide, name="/", aliases=False)
 divide.defvjp(lambda g, out, x, y: g / y, lambda g, out, x, y: -g * x / (y * y))
 
 
-negative = primitive(np.negative, name="neg")
+negative = primitive(np.negative, name="neg", aliases=False)
 negative.defvjp(lambda g, out, x: -g)
 
 
-power = primitive(np.power, name="**")
+power = primitive(np.power, name="**", aliases=False)
 # d/dx x**y = y x**(y-1); d/dy x**y = x**y log x, taken as 0 where x == 0 (PyTorch's convention).
 power.defvjp(
     lambda g, out, x, y: g * y * x ** (y - 1),
@@ -111,7 +111,7 @@ power.defvjp(
 )
 
 
-matmul = primitive(np.matmul, name="@")
+matmul = primitive(np.matmul, name="@", aliases=False)
 
 
 def _matmul_vjp(argnum: int, g: Any, out: Any, x: Any, y: Any) -> Any:
@@ -136,7 +136,7 @@ def _matmul_vjp(argnum: int, g: Any, out: Any, x: Any, y: Any) -> Any:
 matmul.defvjp_argnum(_matmul_vjp)
 
 
-@primitive
+@primitive(aliases=False)
 def linear(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
     """x @ weight.T + bias in one node: a fully connected layer (weight is (out, in)).
 
@@ -182,7 +182,7 @@ def _linear_bias_vjp(g: Any, out: Any, x: Any, weight: Any, bias: Any = None) ->
 linear.defvjp(lambda g, out, x, weight, bias=None: g @ weight, _linear_weight_vjp, _linear_bias_vjp)
 
 
-@primitive
+@primitive(aliases=False)
 def maximum(x: Any, y: Any) -> np.ndarray:
     """Elementwise maximum; at ties each input gets half the gradient (as in PyTorch)."""
     return np.maximum(x, y)
@@ -194,7 +194,7 @@ maximum.defvjp(
 )
 
 
-@primitive
+@primitive(aliases=False)
 def minimum(x: Any, y: Any) -> np.ndarray:
     """Elementwise minimum; at ties each input gets half the gradient (as in PyTorch)."""
     return np.minimum(x, y)
@@ -206,7 +206,7 @@ minimum.defvjp(
 )
 
 
-@primitive
+@primitive(aliases=False)
 def where(cond: Any, x: Any, y: Any) -> np.ndarray:
     """numpy's where; `cond` is a constant boolean array and receives no gradient."""
     return np.where(cond, x, y)
@@ -222,19 +222,19 @@ where.defvjp(
 # --- elementwise functions -------------------------------------------------------------------
 
 
-exp = primitive(np.exp)
+exp = primitive(np.exp, aliases=False)
 exp.defvjp(lambda g, out, x: g * out)
 
 
-log = primitive(np.log)
+log = primitive(np.log, aliases=False)
 log.defvjp(lambda g, out, x: g / x)
 
 
-sqrt = primitive(np.sqrt)
+sqrt = primitive(np.sqrt, aliases=False)
 sqrt.defvjp(lambda g, out, x: g / (2.0 * out))
 
 
-@primitive(name="abs")
+@primitive(name="abs", aliases=False)
 def absolute(x: np.ndarray) -> np.ndarray:
     """|x|; the derivative sign(x) is 0 at 0, as in PyTorch."""
     return np.abs(x)
@@ -243,11 +243,11 @@ def absolute(x: np.ndarray) -> np.ndarray:
 absolute.defvjp(lambda g, out, x: g * np.sign(x))
 
 
-tanh = primitive(np.tanh)
+tanh = primitive(np.tanh, aliases=False)
 tanh.defvjp(lambda g, out, x: g * (1.0 - out * out))
 
 
-@primitive
+@primitive(aliases=False)
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """1 / (1 + exp(-x)) as exp(-log(1 + exp(-x))): no overflow at any x."""
     return np.exp(-np.logaddexp(0.0, -x)).astype(x.dtype, copy=False)
@@ -256,7 +256,7 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 sigmoid.defvjp(lambda g, out, x: g * out * (1.0 - out))
 
 
-@primitive
+@primitive(aliases=False)
 def relu(x: np.ndarray) -> np.ndarray:
     """max(x, 0); the derivative at 0 is 0, as in PyTorch."""
     return np.maximum(x, 0.0)
@@ -265,7 +265,7 @@ def relu(x: np.ndarray) -> np.ndarray:
 relu.defvjp(lambda g, out, x: g * (x > 0))
 
 
-@primitive
+@primitive(aliases=False)
 def clip(x: np.ndarray, lo: Any = None, hi: Any = None) -> np.ndarray:
     """numpy's clip; the gradient passes where lo <= x <= hi (bounds included, as in PyTorch)."""
     return np.clip(x, lo, hi)
@@ -296,7 +296,7 @@ def _expand(g: Any, shape: tuple[int, ...], axis: tuple[int, ...] | None, keepdi
     return g.reshape(tuple(kept))
 
 
-@primitive(name="sum")
+@primitive(name="sum", aliases=False)
 def sum_(x: np.ndarray, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> np.ndarray:
     return np.add.reduce(x, axis=axis, keepdims=keepdims)
 
@@ -308,7 +308,7 @@ sum_.defvjp(
 )
 
 
-@primitive
+@primitive(aliases=False)
 def mean(x: np.ndarray, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> np.ndarray:
     if x.size == 0:
         return np.mean(x, axis=axis, keepdims=keepdims)
@@ -330,12 +330,12 @@ def _extremum_vjp(g: Any, out: Any, x: Any, axis: Any = None, keepdims: bool = F
     return _expand(g, x.shape, axis, keepdims) * (mask / count)
 
 
-@primitive(name="max")
+@primitive(name="max", aliases=False)
 def max_(x: np.ndarray, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> np.ndarray:
     return np.max(x, axis=axis, keepdims=keepdims)
 
 
-@primitive(name="min")
+@primitive(name="min", aliases=False)
 def min_(x: np.ndarray, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> np.ndarray:
     return np.min(x, axis=axis, keepdims=keepdims)
 
@@ -357,7 +357,7 @@ def _logsumexp_kept(x: np.ndarray, axis: Any) -> np.ndarray:
         return np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
 
 
-@primitive
+@primitive(aliases=False)
 def logsumexp(
     x: np.ndarray, axis: tuple[int, ...] | None = None, keepdims: bool = False
 ) -> np.ndarray:
@@ -373,7 +373,7 @@ logsumexp.defvjp(
 )
 
 
-@primitive
+@primitive(aliases=False)
 def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """exp(x) / sum(exp(x)) along `axis`, shifted by the maximum for stability."""
     e = np.exp(x - _stable_max(x, axis))
@@ -383,7 +383,7 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
 softmax.defvjp(lambda g, out, x, axis=-1: out * (g - (g * out).sum(axis=axis, keepdims=True)))
 
 
-@primitive
+@primitive(aliases=False)
 def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """x - logsumexp(x) along `axis`: finite even for logits of ±1000."""
     return x - _logsumexp_kept(x, axis)
@@ -426,7 +426,7 @@ def getitem(x: np.ndarray, index: Any) -> np.ndarray:
     return x[index]
 
 
-@primitive(name="index_add")
+@primitive(name="index_add", aliases=False)
 def index_add(g: np.ndarray, shape: tuple[int, ...], index: Any) -> np.ndarray:
     """A zero array of `shape` with `g` added at `index` (repeated positions add up)."""
     z = np.zeros(shape, dtype=g.dtype)
@@ -441,7 +441,7 @@ getitem.defvjp(lambda g, out, x, index: index_add(g, shape=x.shape, index=index)
 index_add.defvjp(lambda g, out, gin, shape, index: getitem(g, index=index))
 
 
-@primitive
+@primitive(aliases=False)
 def concatenate(*xs: np.ndarray, axis: int = 0) -> np.ndarray:
     return np.concatenate(xs, axis=axis)
 
@@ -455,7 +455,7 @@ def _concatenate_vjp(argnum: int, g: Any, out: Any, *xs: Any, axis: int = 0) -> 
 concatenate.defvjp_argnum(_concatenate_vjp)
 
 
-@primitive
+@primitive(aliases=False)
 def stack(*xs: np.ndarray, axis: int = 0) -> np.ndarray:
     return np.stack(xs, axis=axis)
 

@@ -30,7 +30,7 @@ import functools
 import numpy as np
 
 from autograd.graph import Node, check_finite
-from autograd.mode import ANOMALY, GRAD, MODE
+from autograd.mode import ANOMALY, GRAD, MODE, SWITCHED
 
 Rule = Callable[..., Any]
 _mode = MODE.get
@@ -72,9 +72,16 @@ def _no_rule(name: str, argnum: int, count: int | None, *args: Any, **kwargs: An
 class Primitive:
     """A differentiable function: its forward on raw data and a VJP rule per input."""
 
-    def __init__(self, forward: Callable[..., Any], name: str | None = None) -> None:
+    aliases = True
+    """The result may be (a view of) an input's memory, as `reshape` and indexing give: then it
+    shares that input's version record. Built-in ops that always make new arrays say False."""
+
+    def __init__(
+        self, forward: Callable[..., Any], name: str | None = None, aliases: bool = True
+    ) -> None:
         self.forward = forward
         self.name = name or forward.__name__.strip("_")
+        self.aliases = aliases
         self.rules: tuple[Rule | None, ...] | None = None
         self.rule_argnum: Rule | None = None
         self.vjps = RuleTable(self.name, None, None)
@@ -179,14 +186,18 @@ class Primitive:
         except ValueError as e:
             shapes = ", ".join(str(np.shape(r)) for r in raw)
             raise ValueError(f"{self.name}: {e} (input shapes {shapes})") from None
-        mode = _mode()
-        if mode != GRAD:  # the usual mode, recording without anomaly checks, costs one test
+        if SWITCHED[0]:  # some thread has a switch on (else all record, without checks)
+            mode = _mode()
             if mode & ANOMALY:
                 check_finite(out, f"{self.name} forward")
             record = record and mode & GRAD
         if record:
-            return cls._from_op(out, self, inputs, raw, kwargs, others)
-        return cls._from_op(out, None, (), raw, None, inputs + others)
+            node = cls._make(out, self, inputs, raw, kwargs, others)
+        else:
+            node = cls._make(out, None, (), (), None, ())
+        if self.aliases:
+            node._share_version(raw, inputs + others)
+        return node
 
     def _mixed(self, cls: type, other: Any) -> None:
         raise TypeError(f"{self.name}: cannot mix {cls.__name__} and {type(other).__name__} inputs")
@@ -195,11 +206,15 @@ class Primitive:
         return f"<primitive {self.name}>"
 
 
-def primitive(forward: Callable[..., Any] | None = None, *, name: str | None = None) -> Any:
+def primitive(
+    forward: Callable[..., Any] | None = None, *, name: str | None = None, aliases: bool = True
+) -> Any:
     """Turn a forward function into a `Primitive`; add its rules with `.defvjp(...)`.
 
     Use as `@primitive` or `@primitive(name="+")` (the name shows in errors and drawings).
+    `aliases=False` promises that the forward always returns a new array, never an input or a
+    view of one (it saves a check per call).
     """
     if forward is None:
-        return lambda f: Primitive(f, name)
-    return Primitive(forward, name)
+        return lambda f: Primitive(f, name, aliases)
+    return Primitive(forward, name, aliases)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from autograd import graph, ops
-from autograd.graph import CLOCK, Node, Version, backward, bump_version
+from autograd.graph import CLOCK, Node, backward, bump_version
 from autograd.mode import GRAD, MODE
 from autograd.ops import Axis
 
@@ -162,74 +162,82 @@ class Tensor(Node):
     __array_priority__ = 1000
     _shaped = True
 
-    def __init__(
-        self, data: Any, requires_grad: bool = False, dtype: Any = None, label: str = ""
-    ) -> None:
+    def __new__(
+        cls, data: Any, requires_grad: bool = False, dtype: Any = None, label: str = ""
+    ) -> Tensor:
         if isinstance(data, Node) and not isinstance(data, Tensor):
             raise TypeError(f"Tensor data must be array-like, got {type(data).__name__}")
-        self._setup(_floating(data, dtype), None, (), (), None, ())
-        self.requires_grad = bool(requires_grad)
-        self.label = label
+        t = cls._make(_floating(data, dtype), None, (), (), None, ())
+        t.requires_grad = bool(requires_grad)
+        t.label = label
+        return t
 
-    def _setup(
-        self, data: Any, prim: Any, inputs: tuple, raw: tuple, kwargs: dict | None, others: tuple
-    ) -> None:
-        """Set every field: the one place, for leaves and results alike.
+    def __reduce__(self) -> tuple:
+        """Copies and pickles are leaves with the same data, `requires_grad` and label."""
+        return (type(self), (self._data, self.requires_grad, None, self.label))
 
-        A result remembers the mutation clock and the inputs that did not require grad (`_saved`)
-        so that backward can check that nothing it reads changed, and shares the version record
-        of an input whose memory it views (reshape, indexing), so that a change through either
-        is seen by the graphs that read the other.
+    @classmethod
+    def _make(
+        cls, data: Any, prim: Any, inputs: tuple, raw: tuple, kwargs: dict | None, others: tuple
+    ) -> Tensor:
+        """Make a node and set every field: the one place, for leaves and results alike.
+
+        A result of `prim` remembers the mutation clock and the Tensor inputs that did not
+        require grad (`others`), so that backward can check that nothing its rule reads has
+        changed (see `_share_version` for results that view an input's memory).
         """
-        self._data = data
-        self.grad = None
-        self.label = ""
-        self._inputs = inputs
-        self._kwargs = kwargs
-        self._prim = prim
-        self._keep = False
-        self._vbox = None  # a Version once the data changes in place or a view shares it
+        if data.__class__ is not np.ndarray:
+            data = np.asarray(data)
+        if data.dtype.kind != "f":
+            name = prim.name if prim is not None else "operation"
+            raise TypeError(f"{name} produced dtype {data.dtype}; Tensors hold floating point data")
+        t = object.__new__(cls)
+        t._data = data
+        t.grad = None
+        t.label = ""
+        t._inputs = inputs
+        t._kwargs = kwargs
+        t._prim = prim
+        t._keep = False
+        t._vbox = None  # a version record once the data changes in place or a view shares it
         if prim is None:
-            self._args = ()
-            self.requires_grad = False
-            self._stamp = None
-            self._saved = ()
+            t._args = ()
+            t.requires_grad = False
+            t._stamp = None
+            t._saved = ()
         else:
-            self._args = raw
-            self.requires_grad = True
-            self._stamp = CLOCK.ticks
-            self._saved = others  # the inputs that did not require grad, but whose values count
-        if raw and (data.base is not None or data is raw[0] or data is raw[-1]):
-            self._vbox = _shared_version_of(data, inputs + others)
+            t._args = raw
+            t.requires_grad = True
+            t._stamp = CLOCK.ticks
+            t._saved = others
+        return t
+
+    def _share_version(self, raw: tuple, tensors: tuple) -> None:
+        """Share the version record of the input among `tensors` whose memory this result is
+        (or views), so that a change through either is seen by graphs that read the other."""
+        data = self._data
+        base = data.base
+        if base is None and not any(data is r for r in raw):
+            return
+        for t in tensors:
+            if t is not None:
+                own = t._data
+                if data is own or (base is not None and (base is own or base is own.base)):
+                    self._vbox = t._shared_version()
+                    return
 
     @classmethod
     def _leaf(cls, data: np.ndarray, requires_grad: bool = False) -> Tensor:
-        """A leaf around a floating array the caller hands over (not copied, not checked)."""
-        t = cls.__new__(cls)
-        t._setup(data, None, (), (), None, ())
+        """A leaf around a floating array the caller hands over (not copied)."""
+        t = cls._make(data, None, (), (), None, ())
         t.requires_grad = requires_grad
         return t
 
-    @classmethod
-    def _from_op(
-        cls, out: Any, prim: Any, inputs: tuple, raw: tuple, kwargs: dict | None, others: tuple
-    ) -> Tensor:
-        """The result of a primitive, recorded when `prim` is given. `others` are the Tensor
-        inputs that do not require grad."""
-        if out.__class__ is not np.ndarray:
-            out = np.asarray(out)
-        if out.dtype.kind != "f":
-            name = prim.name if prim is not None else "operation"
-            raise TypeError(f"{name} produced dtype {out.dtype}; Tensors hold floating point data")
-        t = cls.__new__(cls)
-        t._setup(out, prim, inputs, raw, kwargs, others)
-        return t
-
-    def _shared_version(self) -> Version:
+    def _shared_version(self) -> list[int]:
         """This tensor's version record, made now if it has none, to share with a view."""
         box = self._vbox
         if box is None:
-            box = self._vbox = Version()
+            box = self._vbox = [0, 0]  # see graph.new_version
         return box
 
     def _set_data(self, value: Any) -> None:
@@ -250,7 +258,7 @@ class Tensor(Node):
     @property
     def version(self) -> int:
         """How many times the data was changed in place through the library (0 at first)."""
-        return 0 if self._vbox is None else self._vbox.count
+        return 0 if self._vbox is None else self._vbox[0]
 
     # --- gradients ---------------------------------------------------------------------------
 
@@ -578,17 +586,6 @@ def _operand(x: Any) -> Any:
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"cannot combine a Tensor with {type(x).__name__} of dtype {arr.dtype}")
     return arr
-
-
-def _shared_version_of(data: np.ndarray, tensors: tuple) -> Version | None:
-    """The version record of the tensor among `tensors` whose memory `data` is (or views)."""
-    base = data.base
-    for t in tensors:
-        if t is not None:
-            own = t._data
-            if data is own or (base is not None and (base is own or base is own.base)):
-                return t._shared_version()
-    return None
 
 
 def _raw(x: Any) -> Any:

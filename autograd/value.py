@@ -27,19 +27,19 @@ from autograd.primitive import Primitive, primitive
 # Where Python has the operator as a function, it is the forward: no Python frame in between.
 
 
-_add = primitive(operator.add, name="+")
+_add = primitive(operator.add, name="+", aliases=False)
 _add.defvjp(lambda g, out, x, y: g, lambda g, out, x, y: g)
 
 
-_sub = primitive(operator.sub, name="-")
+_sub = primitive(operator.sub, name="-", aliases=False)
 _sub.defvjp(lambda g, out, x, y: g, lambda g, out, x, y: -g)
 
 
-_mul = primitive(operator.mul, name="*")
+_mul = primitive(operator.mul, name="*", aliases=False)
 _mul.defvjp(lambda g, out, x, y: g * y, lambda g, out, x, y: g * x)
 
 
-@primitive(name="/")
+@primitive(name="/", aliases=False)
 def _div(x: float, y: float) -> float:
     if y == 0.0:
         raise ZeroDivisionError(f"Value division by zero ({x} / 0.0)")
@@ -49,11 +49,11 @@ def _div(x: float, y: float) -> float:
 _div.defvjp(lambda g, out, x, y: g / y, lambda g, out, x, y: -g * x / (y * y))
 
 
-_neg = primitive(operator.neg, name="neg")
+_neg = primitive(operator.neg, name="neg", aliases=False)
 _neg.defvjp(lambda g, out, x: -g)
 
 
-@primitive(name="**")
+@primitive(name="**", aliases=False)
 def _pow(x: float, y: float) -> float:
     out = x**y
     if out.__class__ is complex:  # a negative base to a fractional power
@@ -90,7 +90,7 @@ def _pow_exponent_vjp(g: float, out: float, x: float, y: float) -> float:
 _pow.defvjp(_pow_base_vjp, _pow_exponent_vjp)
 
 
-@primitive(name="relu")
+@primitive(name="relu", aliases=False)
 def _relu(x: float) -> float:
     return x if x > 0.0 else 0.0
 
@@ -98,7 +98,7 @@ def _relu(x: float) -> float:
 _relu.defvjp(lambda g, out, x: g if x > 0.0 else 0.0)
 
 
-@primitive(name="tanh")
+@primitive(name="tanh", aliases=False)
 def _tanh(x: float) -> float:
     return math.tanh(x)
 
@@ -106,7 +106,7 @@ def _tanh(x: float) -> float:
 _tanh.defvjp(lambda g, out, x: g * (1.0 - out * out))
 
 
-@primitive(name="sigmoid")
+@primitive(name="sigmoid", aliases=False)
 def _sigmoid(x: float) -> float:
     if x >= 0.0:
         return 1.0 / (1.0 + math.exp(-x))
@@ -117,7 +117,7 @@ def _sigmoid(x: float) -> float:
 _sigmoid.defvjp(lambda g, out, x: g * out * (1.0 - out))
 
 
-@primitive(name="exp")
+@primitive(name="exp", aliases=False)
 def _exp(x: float) -> float:
     try:
         return math.exp(x)
@@ -128,7 +128,7 @@ def _exp(x: float) -> float:
 _exp.defvjp(lambda g, out, x: g * out)
 
 
-@primitive(name="log")
+@primitive(name="log", aliases=False)
 def _log(x: float) -> float:
     if x <= 0.0:
         raise ValueError(f"Value.log needs a positive number, got {x}")
@@ -179,30 +179,33 @@ class Value(Node):
     requires_grad = True  # every Value takes part, as in micrograd
     _keep = True  # and every Value keeps its gradient, intermediate ones included
 
-    def __init__(self, data: float, label: str = "") -> None:
-        self._setup(_number(data), None, (), (), None, ())
-        self.label = label
+    def __new__(cls, data: float, label: str = "") -> Value:
+        v = cls._make(_number(data), None, (), (), None, ())
+        v.label = label
+        return v
 
-    def _setup(
-        self, data: Any, prim: Any, inputs: tuple, raw: tuple, kwargs: dict | None, others: tuple
-    ) -> None:
-        """Set every field: the one place, for leaves and results alike."""
-        self._data = data
-        self.grad = 0.0
-        self.label = ""
-        self._inputs = inputs
-        self._args = raw
-        self._kwargs = kwargs
-        self._prim = prim
-        self._reached = False
+    def __reduce__(self) -> tuple:
+        """Copies and pickles are leaves with the same number and label."""
+        return (type(self), (self._data, self.label))
 
     @classmethod
-    def _from_op(
-        cls, out: Any, prim: Any, inputs: tuple, raw: tuple, kwargs: dict | None, others: tuple
+    def _make(
+        cls, data: Any, prim: Any, inputs: tuple, raw: tuple, kwargs: dict | None, others: tuple
     ) -> Value:
-        v = cls.__new__(cls)
-        v._setup(out, prim, inputs, raw, kwargs, others)
+        """Make a node and set every field: the one place, for leaves and results alike."""
+        v = object.__new__(cls)
+        v._data = data
+        v.grad = 0.0
+        v.label = ""
+        v._inputs = inputs
+        v._args = raw
+        v._kwargs = kwargs
+        v._prim = prim
+        v._reached = False
         return v
+
+    def _share_version(self, raw: tuple, nodes: tuple) -> None:
+        """Floats are never shared: nothing to do (see Tensor._share_version)."""
 
     def _set_data(self, data: float) -> None:
         self._data = _number(data)
