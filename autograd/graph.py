@@ -69,12 +69,10 @@ class Node:
 # --- versions: changes in place are seen by every graph that used the old values -------------
 
 
-def new_version() -> list[int]:
-    """A version record, `[count, stamp]`: how often an array was changed in place through the
-    library, and when last (a tick of the process-wide mutation clock). Shared by a tensor and
-    the tensors that view its memory. (A list, not a class: views and `detach()` make one, and
-    a list costs no Python call.)"""
-    return [0, 0]
+# A tensor's version record is a list `[count, stamp]`: how often its array was changed in
+# place through the library, and when last (a tick of the mutation clock below). It is made on
+# the first change or the first view, and shared by a tensor and the tensors that view its
+# memory. (A list, not a class: `detach()` and views make one, and a list costs no Python call.)
 
 
 class _Clock:
@@ -96,11 +94,11 @@ def bump_version(node: Any) -> None:
     """Record that `node`'s data was changed in place (or replaced): one more version."""
     box = node._vbox
     if box is None:
-        box = node._vbox = [0, 0]  # see new_version
-    with _CLOCK_LOCK:
-        CLOCK.ticks += 1
-        box[1] = CLOCK.ticks
-        box[0] += 1
+        box = node._vbox = [0, 0]
+    _CLOCK_LOCK.acquire()
+    CLOCK.ticks = box[1] = CLOCK.ticks + 1
+    box[0] += 1
+    _CLOCK_LOCK.release()
 
 
 def _check_versions(node: Node) -> None:

@@ -123,7 +123,7 @@ class Primitive:
         cls = None
         raw_list = []
         input_list = []
-        others = []
+        others: tuple = ()
         record = False
         for a in args:
             if isinstance(a, Node):
@@ -137,15 +137,13 @@ class Primitive:
                     record = True
                 else:
                     input_list.append(None)
-                    others.append(a)
+                    others += (a,)
             else:
                 raw_list.append(a)
                 input_list.append(None)
         if cls is None:
             return self.forward(*args, **kwargs)
-        return self._record(
-            cls, tuple(raw_list), tuple(input_list), record, kwargs or None, tuple(others)
-        )
+        return self._record(cls, tuple(raw_list), tuple(input_list), record, kwargs or None, others)
 
     def call2(self, x: Any, y: Any) -> Any:
         """`self(x, y)` without argument packing: the operators' path, the hottest there is."""

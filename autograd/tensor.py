@@ -217,8 +217,12 @@ class Tensor(Node):
         (or views), so that a change through either is seen by graphs that read the other."""
         data = self._data
         base = data.base
-        if base is None and not any(data is r for r in raw):
-            return
+        if base is None:
+            for r in raw:
+                if data is r:
+                    break
+            else:
+                return  # a new array: nothing shared
         for t in tensors:
             if t is not None:
                 own = t._data
@@ -237,15 +241,16 @@ class Tensor(Node):
         """This tensor's version record, made now if it has none, to share with a view."""
         box = self._vbox
         if box is None:
-            box = self._vbox = [0, 0]  # see graph.new_version
+            box = self._vbox = [0, 0]  # [count, stamp]: see autograd.graph
         return box
 
     def _set_data(self, value: Any) -> None:
         """`t.data = array` and `t.data += d`: new contents, so a new version."""
-        arr = value if value.__class__ is np.ndarray else np.asarray(value)
-        if arr.dtype.kind != "f":
-            raise TypeError(f"Tensor.data must be a floating array, got dtype {arr.dtype}")
-        self._data = arr
+        if value is not self._data:  # `t.data += d` hands back the same array: nothing to check
+            arr = value if value.__class__ is np.ndarray else np.asarray(value)
+            if arr.dtype.kind != "f":
+                raise TypeError(f"Tensor.data must be a floating array, got dtype {arr.dtype}")
+            self._data = arr
         bump_version(self)
 
     data = property(
