@@ -96,7 +96,8 @@ multiply.defvjp(lambda g, out, x, y: g * y, lambda g, out, x, y: g * x)
 
 
 divide = primitive(np.divide, name="/", aliases=False)
-divide.defvjp(lambda g, out, x, y: g / y, lambda g, out, x, y: -g * x / (y * y))
+# -g x / y**2 as -g (x / y) / y, PyTorch's order: y * y underflows to 0 for tiny y.
+divide.defvjp(lambda g, out, x, y: g / y, lambda g, out, x, y: -g * out / y)
 
 
 negative = primitive(np.negative, name="neg", aliases=False)
@@ -104,11 +105,24 @@ negative.defvjp(lambda g, out, x: -g)
 
 
 power = primitive(np.power, name="**", aliases=False)
-# d/dx x**y = y x**(y-1); d/dy x**y = x**y log x, taken as 0 where x == 0 (PyTorch's convention).
-power.defvjp(
-    lambda g, out, x, y: g * y * x ** (y - 1),
-    lambda g, out, x, y: g * out * np.log(where(x == 0, 1.0, x)),
-)
+
+
+def _power_base_vjp(g: Any, out: Any, x: Any, y: Any) -> Any:
+    """d/dx x**y = y x**(y-1), and 0 where y == 0 (PyTorch's value; the formula gives 0 * inf
+    at x == 0)."""
+    d = y * x ** (y - 1)
+    if y.__class__ in (int, float):  # a constant exponent, the usual case
+        return g * d if y != 0 else g * 0.0
+    return g * where(y == 0, 0.0, d)
+
+
+def _power_exponent_vjp(g: Any, out: Any, x: Any, y: Any) -> Any:
+    """d/dy x**y = x**y log x, and 0 where x == 0 and y >= 0 (PyTorch's convention)."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # log of 0 and of negatives
+        return g * where((x == 0) & (y >= 0), 0.0, out * np.log(x))
+
+
+power.defvjp(_power_base_vjp, _power_exponent_vjp)
 
 
 matmul = primitive(np.matmul, name="@", aliases=False)
@@ -188,9 +202,10 @@ def maximum(x: Any, y: Any) -> np.ndarray:
     return np.maximum(x, y)
 
 
+# Written as 1 - (loses) - 0.5 (ties), so that a nan comparison passes the gradient, as PyTorch.
 maximum.defvjp(
-    lambda g, out, x, y: g * ((x > y) + 0.5 * (x == y)),
-    lambda g, out, x, y: g * ((y > x) + 0.5 * (x == y)),
+    lambda g, out, x, y: g * (1.0 - (x < y) - 0.5 * (x == y)),
+    lambda g, out, x, y: g * (1.0 - (y < x) - 0.5 * (x == y)),
 )
 
 
@@ -201,8 +216,8 @@ def minimum(x: Any, y: Any) -> np.ndarray:
 
 
 minimum.defvjp(
-    lambda g, out, x, y: g * ((x < y) + 0.5 * (x == y)),
-    lambda g, out, x, y: g * ((y < x) + 0.5 * (x == y)),
+    lambda g, out, x, y: g * (1.0 - (x > y) - 0.5 * (x == y)),
+    lambda g, out, x, y: g * (1.0 - (y > x) - 0.5 * (x == y)),
 )
 
 
@@ -236,11 +251,11 @@ sqrt.defvjp(lambda g, out, x: g / (2.0 * out))
 
 @primitive(name="abs", aliases=False)
 def absolute(x: np.ndarray) -> np.ndarray:
-    """|x|; the derivative sign(x) is 0 at 0, as in PyTorch."""
+    """|x|; the derivative sign(x) is 0 at 0 and at nan, as in PyTorch."""
     return np.abs(x)
 
 
-absolute.defvjp(lambda g, out, x: g * np.sign(x))
+absolute.defvjp(lambda g, out, x: g * ((x > 0) * 1.0 - (x < 0)))
 
 
 tanh = primitive(np.tanh, aliases=False)
@@ -258,11 +273,11 @@ sigmoid.defvjp(lambda g, out, x: g * out * (1.0 - out))
 
 @primitive(aliases=False)
 def relu(x: np.ndarray) -> np.ndarray:
-    """max(x, 0); the derivative at 0 is 0, as in PyTorch."""
+    """max(x, 0); the derivative is 0 for x <= 0 and 1 elsewhere, nan included (as PyTorch)."""
     return np.maximum(x, 0.0)
 
 
-relu.defvjp(lambda g, out, x: g * (x > 0))
+relu.defvjp(lambda g, out, x: g * ~(x <= 0))
 
 
 @primitive(aliases=False)
@@ -346,7 +361,7 @@ min_.defvjp(_extremum_vjp)
 
 def _stable_max(x: np.ndarray, axis: Any) -> np.ndarray:
     """max over `axis` (kept), with infinities replaced by 0 so that x - max stays finite."""
-    m = np.max(x, axis=axis, keepdims=True)
+    m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)  # -inf over an empty axis
     return np.where(np.isfinite(m), m, 0.0)
 
 
@@ -375,9 +390,13 @@ logsumexp.defvjp(
 
 @primitive(aliases=False)
 def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """exp(x) / sum(exp(x)) along `axis`, shifted by the maximum for stability."""
-    e = np.exp(x - _stable_max(x, axis))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    """exp(x) / sum(exp(x)) along `axis`, shifted by the maximum for stability.
+
+    A row that holds +inf or nan, or only -inf, gives nan, as in PyTorch.
+    """
+    with np.errstate(invalid="ignore"):
+        e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+        return e / np.sum(e, axis=axis, keepdims=True)
 
 
 softmax.defvjp(lambda g, out, x, axis=-1: out * (g - (g * out).sum(axis=axis, keepdims=True)))
@@ -385,8 +404,14 @@ softmax.defvjp(lambda g, out, x, axis=-1: out * (g - (g * out).sum(axis=axis, ke
 
 @primitive(aliases=False)
 def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """x - logsumexp(x) along `axis`: finite even for logits of ±1000."""
-    return x - _logsumexp_kept(x, axis)
+    """x - max - log(sum(exp(x - max))) along `axis`: finite even for logits of ±1000.
+
+    A row that holds +inf or nan, or only -inf, gives nan, as in PyTorch; -inf entries among
+    finite ones give -inf (masked logits).
+    """
+    with np.errstate(invalid="ignore", over="ignore"):  # -1e308 - 1e308 is -inf: right
+        shifted = x - np.max(x, axis=axis, keepdims=True)
+        return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
 log_softmax.defvjp(lambda g, out, x, axis=-1: g - np.exp(out) * g.sum(axis=axis, keepdims=True))

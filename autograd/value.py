@@ -55,7 +55,10 @@ _neg.defvjp(lambda g, out, x: -g)
 
 @primitive(name="**", aliases=False)
 def _pow(x: float, y: float) -> float:
-    out = x**y
+    try:
+        out = x**y
+    except OverflowError:
+        raise OverflowError(f"Value power {x} ** {y} overflows") from None
     if out.__class__ is complex:  # a negative base to a fractional power
         raise ValueError(f"Value power {x} ** {y} is not a real number")
     return out

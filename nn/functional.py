@@ -172,9 +172,11 @@ def cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean") -> Tenso
         raise ValueError(f"cross_entropy: logits must be (n, C) or (C,), got {logits.shape}")
     n_classes = logits.shape[-1]
     y = _class_labels(labels, n_classes, logits.shape[:-1], "cross_entropy")
-    onehot = np.eye(n_classes, dtype=logits.dtype)[y]
-    losses = -(logits.log_softmax(axis=-1) * onehot).sum(axis=-1)
-    return _reduce(losses, reduction, "cross_entropy")
+    logp = logits.log_softmax(axis=-1)
+    # pick each sample's log-probability by index: a product with a one-hot matrix would turn
+    # the -inf of a masked logit into nan (-inf * 0)
+    picked = logp[y] if logits.ndim == 1 else logp[np.arange(len(y)), y]
+    return _reduce(-picked, reduction, "cross_entropy")
 
 
 def hinge_loss(scores: Tensor, labels: Any, reduction: str = "mean") -> Tensor:
