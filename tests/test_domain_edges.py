@@ -51,7 +51,7 @@ def _ours(f: Callable, arrays: list[np.ndarray]) -> list[np.ndarray]:
         warnings.simplefilter("ignore", RuntimeWarning)  # numpy reports inf and nan; fine here
         out = f(*xs)
         out.backward(_seed(out.shape))
-    grads = [np.zeros_like(a) if x.grad is None else x.grad for x, a in zip(xs, arrays)]
+    grads = [np.zeros_like(a) if x.grad is None else x.grad for x, a in zip(xs, arrays, strict=True)]
     return [out.data, *grads]
 
 
@@ -59,7 +59,7 @@ def _theirs(f: Callable, arrays: list[np.ndarray]) -> list[np.ndarray]:
     ts = [torch.tensor(a, requires_grad=True) for a in arrays]
     out = f(*ts)
     out.backward(torch.tensor(_seed(tuple(out.shape))))
-    grads = [np.zeros_like(a) if t.grad is None else t.grad.numpy() for t, a in zip(ts, arrays)]
+    grads = [np.zeros_like(a) if t.grad is None else t.grad.numpy() for t, a in zip(ts, arrays, strict=True)]
     return [out.detach().numpy(), *grads]
 
 
