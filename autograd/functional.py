@@ -42,7 +42,8 @@ def gradients(
     inputs = list(inputs)
     for i, x in enumerate(inputs):
         if not isinstance(x, Node):
-            raise TypeError(f"gradients: inputs[{i}] must be a Tensor or Value, got {type(x).__name__}")
+            what = type(x).__name__
+            raise TypeError(f"gradients: inputs[{i}] must be a Tensor or Value, got {what}")
     if isinstance(output, Tensor):
         seed = output._seed(gradient, create_graph, "gradients()")
     else:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.mode import ANOMALY, GRAD, MODE, AnomalyError
+from autograd.mode import ANOMALY, GRAD, MODE, SWITCHED, AnomalyError
 
 ndarray = np.ndarray
 
@@ -255,32 +255,34 @@ class _Freed:
 FREED = _Freed()
 
 
-def _count_consumers(root: Node) -> tuple[dict[Node, list], list[Node]]:
-    """The pass's table and its leaves.
+def _count_consumers(root: Node) -> tuple[dict[Node, int], list[Node], list[int], list[int]]:
+    """The pass's tables: every node below `root` numbered (`index`, `nodes`), with its
+    number of recorded uses (`counts`), and the numbers of the leaves.
 
-    The table holds, for `root` and every node below it, `[consumers left, pending gradient]`:
-    one small list per node keeps each edge of the pass to a single lookup. A leaf's count
-    stays 0 and only goes down, so it never becomes ready: leaves only collect their gradients,
-    which are stored at the end.
+    Plain lists indexed by number, not an object per node: a pass allocates nothing the
+    garbage collector must visit. A leaf's count is -1 and never grows, so it never becomes
+    ready: leaves only collect their gradients, which are stored at the end.
     """
-    table: dict[Node, list] = {root: [0, None]}
-    leaves = [root] if root._prim is None else []
-    found = [root]
-    get = table.get
-    for node in found:  # a breadth-first walk: the list grows as it is read
+    index = {root: 0}
+    nodes = [root]
+    counts = [0]
+    leaves = [0] if root._prim is None else []
+    get = index.get
+    for node in nodes:  # a breadth-first walk: the list grows as it is read
         for p in node._inputs:
             if p is not None:
-                entry = get(p)
-                if entry is not None:
-                    if p._prim is not None:
-                        entry[0] += 1
-                elif p._prim is None:
-                    table[p] = [0, None]
-                    leaves.append(p)
-                else:
-                    table[p] = [1, None]
-                    found.append(p)
-    return table, leaves
+                k = get(p)
+                if k is None:
+                    index[p] = len(nodes)
+                    if p._prim is None:
+                        leaves.append(len(nodes))
+                        counts.append(-1)
+                    else:
+                        counts.append(1)
+                    nodes.append(p)
+                elif counts[k] > 0:
+                    counts[k] += 1
+    return index, nodes, counts, leaves
 
 
 def backward(
@@ -296,15 +298,17 @@ def backward(
     A node's rule runs once all its consumers have passed their gradients (Kahn's algorithm on
     consumer counts, as in HIPS autograd): no recursion, linear in nodes plus edges, and each
     pending gradient is dropped as soon as it has been used. The counts and pending gradients
-    live in this call's own table; the finished gradients are stored together at the end, so a
-    pass that fails half way changes no `.grad`.
+    live in this call's own tables; the finished gradients are stored together at the end, so
+    a pass that fails half way changes no `.grad`.
 
     Without `inputs`, finished gradients accumulate into `.grad` of the leaves (and of nodes that
     keep theirs); with `inputs`, nothing is stored and the gradients of those nodes are returned,
     one per entry even where a node is named twice (None where no path leads). With
     `create_graph`, rules run on nodes and are recorded.
     """
-    table, leaves = _count_consumers(root)
+    index, nodes, counts, leaves = _count_consumers(root)
+    pending: list[Any] = [None] * len(nodes)
+    pending[0] = seed
     slots: dict[Node, list[int]] | None = None
     found: list[Any] = []
     if inputs is not None:
@@ -312,30 +316,29 @@ def backward(
         for i, node in enumerate(inputs):
             slots.setdefault(node, []).append(i)
         found = [None] * len(inputs)
-    kept: list[Any] = []  # non-leaves that keep their gradient, and the gradient
-    table[root][1] = seed
-    mode = MODE.get()
+    kept: list[Any] = []  # non-leaves that keep their gradient, each followed by it
+    mode = MODE.get() if SWITCHED[0] else GRAD  # see SWITCHED: the usual case reads no state
     anomaly = mode & ANOMALY
     # Rules record only under create_graph: then they receive nodes, and recording must be on.
     # Otherwise they receive plain data, which records nothing in any mode (a rule that makes
     # nodes from elsewhere has them reduced to data below), so the mode is left alone.
     token = MODE.set(mode | GRAD) if create_graph and not mode & GRAD else None
-    ready = [] if root._prim is None else [root]
+    ready = [] if root._prim is None else [0]
     pop = ready.pop
     push = ready.append
     try:
         while ready:
-            node = pop()
-            entry = table[node]
-            g = entry[1]  # None when every consumer's rule returned None for this node
-            entry[1] = None
+            k = pop()
+            node = nodes[k]
+            g = pending[k]  # None when every consumer's rule returned None for this node
+            pending[k] = None
             prim = node._prim
             if prim is FREED:
                 raise RuntimeError(
                     "backward through a graph that an earlier backward(retain_graph=False) "
                     "freed; pass retain_graph=True (the default) to backward twice"
                 )
-            nodes = node._inputs
+            parents = node._inputs
             if g is not None:
                 if slots is None:
                     if node._keep:
@@ -349,7 +352,7 @@ def backward(
                 if create_graph:
                     out: Any = node
                     args = tuple(
-                        a if n is None else n for a, n in zip(node._args, nodes, strict=True)
+                        a if n is None else n for a, n in zip(node._args, parents, strict=True)
                     )
                 else:
                     out = node._data
@@ -357,11 +360,11 @@ def backward(
                 kwargs = node._kwargs
                 rules = prim.vjps
             i = -1  # counted by hand: enumerate's tuples cost 4% on a Value chain
-            for parent in nodes:
+            for parent in parents:
                 i += 1
                 if parent is None:
                     continue
-                entry = table[parent]
+                j = index[parent]
                 if g is not None:
                     rule = rules[i]
                     gp = rule(g, out, *args, **kwargs) if kwargs else rule(g, out, *args)
@@ -376,12 +379,12 @@ def backward(
                             gp = fit(parent, gp, prim)
                         if anomaly:
                             check_finite(gp, f"{prim.name} backward (gradient of input {i})")
-                        before = entry[1]
-                        entry[1] = gp if before is None else before + gp
-                left = entry[0] - 1
-                entry[0] = left
+                        before = pending[j]
+                        pending[j] = gp if before is None else before + gp
+                left = counts[j] - 1
+                counts[j] = left
                 if not left:
-                    push(parent)
+                    push(j)
             if not retain_graph:
                 node._inputs = ()
                 node._args = ()
@@ -392,19 +395,18 @@ def backward(
         if token is not None:
             MODE.reset(token)
     if slots is not None:
-        for node in leaves:
-            g = table[node][1]
-            if g is not None and node in slots:
-                _deliver(g, slots[node], found)
+        for k in leaves:
+            g = pending[k]
+            if g is not None and nodes[k] in slots:
+                _deliver(g, slots[nodes[k]], found)
         return found
     _STORE_LOCK.acquire()
     try:
-        for node in leaves:
-            entry = table[node]
-            g = entry[1]
+        for k in leaves:
+            g = pending[k]
             if g is not None:
-                entry[1] = None
-                store(node, g)
+                pending[k] = None
+                store(nodes[k], g)
         for k in range(0, len(kept), 2):
             store(kept[k], kept[k + 1])
     finally:

@@ -251,11 +251,11 @@ sqrt.defvjp(lambda g, out, x: g / (2.0 * out))
 
 @primitive(name="abs", aliases=False)
 def absolute(x: np.ndarray) -> np.ndarray:
-    """|x|; the derivative sign(x) is 0 at 0 and at nan, as in PyTorch."""
+    """|x|; the derivative sign(x) is 0 at 0, as in PyTorch (at nan it is nan, PyTorch's 0)."""
     return np.abs(x)
 
 
-absolute.defvjp(lambda g, out, x: g * ((x > 0) * 1.0 - (x < 0)))
+absolute.defvjp(lambda g, out, x: g * np.sign(x))
 
 
 tanh = primitive(np.tanh, aliases=False)
@@ -277,7 +277,8 @@ def relu(x: np.ndarray) -> np.ndarray:
     return np.maximum(x, 0.0)
 
 
-relu.defvjp(lambda g, out, x: g * ~(x <= 0))
+# out != 0 holds where x > 0 and where x is nan (relu passes nan on): one comparison.
+relu.defvjp(lambda g, out, x: g * (out != 0))
 
 
 @primitive(aliases=False)

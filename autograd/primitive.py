@@ -22,10 +22,9 @@ broadcast shape: the backward driver sums it back to the input's shape.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
-
-import functools
 
 import numpy as np
 

@@ -64,7 +64,8 @@ def _floating(data: Any, dtype: Any) -> np.ndarray:
     try:
         arr = np.array(data, dtype=dtype)
     except (TypeError, ValueError) as e:
-        raise TypeError(f"Tensor data must be real numbers; got {type(data).__name__}: {e}") from None
+        what = type(data).__name__
+        raise TypeError(f"Tensor data must be real numbers; got {what}: {e}") from None
     if dtype is not None and arr.dtype.kind != "f":
         raise TypeError(f"Tensor dtype must be a floating type, got {arr.dtype}")
     return _check_dtype(arr, data)

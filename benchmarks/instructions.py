@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("jobs", nargs="+", help="WORKLOAD:ENGINE, e.g. W3-32:ours-nn")
     parser.add_argument("--steps", type=int, default=200)
-    parser.add_argument("--root", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    parser.add_argument("--root", default=here, help="the checkout to measure")
     args = parser.parse_args(argv)
     for job in args.jobs:
         workload, engine = job.split(":")

@@ -99,7 +99,7 @@ def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     return _reduce(diff * diff, reduction, "mse_loss")
 
 
-@primitive(name="bce_with_logits")
+@primitive(name="bce_with_logits", aliases=False)
 def _bce_with_logits(x: np.ndarray, y: np.ndarray, reduction: str = "mean") -> np.ndarray:
     """log(1 + exp(x)) - x y, the logistic loss on logits, with no overflow at any x.
 
