@@ -391,26 +391,26 @@ def backward(
                 node._prim = FREED
                 if node._shaped:
                     node._saved = ()  # type: ignore[attr-defined]
+        if slots is not None:
+            for k in leaves:
+                g = pending[k]
+                if g is not None and nodes[k] in slots:
+                    _deliver(g, slots[nodes[k]], found)
+            return found
+        _STORE_LOCK.acquire()
+        try:
+            for k in leaves:
+                g = pending[k]
+                if g is not None:
+                    pending[k] = None
+                    store(nodes[k], g)
+            for k in range(0, len(kept), 2):
+                store(kept[k], kept[k + 1])
+        finally:
+            _STORE_LOCK.release()
     finally:
         if token is not None:
             MODE.reset(token)
-    if slots is not None:
-        for k in leaves:
-            g = pending[k]
-            if g is not None and nodes[k] in slots:
-                _deliver(g, slots[nodes[k]], found)
-        return found
-    _STORE_LOCK.acquire()
-    try:
-        for k in leaves:
-            g = pending[k]
-            if g is not None:
-                pending[k] = None
-                store(nodes[k], g)
-        for k in range(0, len(kept), 2):
-            store(kept[k], kept[k + 1])
-    finally:
-        _STORE_LOCK.release()
     return None
 
 

@@ -468,6 +468,8 @@ class Tensor(Node):
         fn = _UFUNCS.get(ufunc)
         if fn is not None and method == "__call__" and not kwargs:
             return fn(*inputs)
+        if "out" in kwargs:
+            return _ufunc_into(ufunc, method, inputs, kwargs)
         if ufunc is np.add and method == "reduce" and set(kwargs) <= {"axis", "keepdims"}:
             return inputs[0].sum(axis=kwargs.get("axis", 0), keepdims=kwargs.get("keepdims", False))
         if any(isinstance(x, Tensor) and x.requires_grad for x in inputs) and ufunc not in _NONDIFF:
@@ -574,6 +576,23 @@ class Tensor(Node):
         if np.dtype(dtype).kind != "f":
             raise TypeError(f"Tensor dtype must be a floating type, got {np.dtype(dtype)}")
         return ops.astype(self, dtype=np.dtype(dtype))
+
+
+def _ufunc_into(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any:
+    """`np.add(a, b, out=t)`: a change in place of the Tensors in `out`, under the rules of the
+    in-place operators (`_check_inplace`), counted in their versions; not recorded."""
+    out = kwargs["out"]
+    outs = out if isinstance(out, tuple) else (out,)
+    grad_input = next((x for x in inputs if isinstance(x, Tensor) and x.requires_grad), None)
+    for o in outs:
+        if isinstance(o, Tensor):
+            _check_inplace(o, grad_input, f"numpy.{ufunc.__name__}(..., out=)")
+    kwargs["out"] = tuple(o._data if isinstance(o, Tensor) else o for o in outs)
+    getattr(ufunc, method)(*(_raw(x) for x in inputs), **kwargs)
+    for o in outs:
+        if isinstance(o, Tensor):
+            bump_version(o)
+    return outs[0] if len(outs) == 1 else outs
 
 
 def _operand(x: Any) -> Any:
