@@ -20,6 +20,7 @@ from autograd.creation import (
 )
 from autograd.functional import grad, gradients, hessian, jacobian, value_and_grad
 from autograd.gradcheck import GradcheckError, gradcheck
+from autograd.graph import mark_dirty
 from autograd.mode import (
     AnomalyError,
     detect_anomaly,
@@ -53,6 +54,7 @@ __all__ = [
     "is_grad_enabled",
     "jacobian",
     "linear",
+    "mark_dirty",
     "maximum",
     "minimum",
     "no_grad",

@@ -90,15 +90,27 @@ CLOCK = _Clock()
 _CLOCK_LOCK = threading.Lock()
 
 
-def bump_version(node: Any) -> None:
-    """Record that `node`'s data was changed in place (or replaced): one more version."""
-    box = node._vbox
-    if box is None:
-        box = node._vbox = [0, 0]
+def mark_dirty(*tensors: Any) -> None:
+    """Count a change in place of each tensor's data: one more version each.
+
+    The library calls it for every change it makes (in-place operators, item assignment,
+    assignment through `.data`). Call it yourself after writing into `t.data` directly (what
+    the optimisers do, to update many parameters for one lock): graphs that read the old values
+    then refuse backward instead of using the new ones.
+    """
+    boxes = []
+    for t in tensors:
+        box = t._vbox
+        if box is None:
+            box = t._vbox = [0, 0]
+        boxes.append(box)
     _CLOCK_LOCK.acquire()
-    CLOCK.ticks = box[1] = CLOCK.ticks + 1
-    box[0] += 1
-    _CLOCK_LOCK.release()
+    try:
+        for box in boxes:
+            CLOCK.ticks = box[1] = CLOCK.ticks + 1
+            box[0] += 1
+    finally:
+        _CLOCK_LOCK.release()
 
 
 def _check_versions(node: Node) -> None:
@@ -107,7 +119,7 @@ def _check_versions(node: Node) -> None:
     assert stamp is not None
     sources = [(node, "its result")]
     sources += [(t, f"its input {i}") for i, t in enumerate(node._inputs) if t is not None]
-    sources += [(t, f"its input {_position(node, t)}") for t in node._saved]  # type: ignore[attr-defined]
+    sources += [(t, _position(node, t)) for t in node._saved]  # type: ignore[attr-defined]
     for t, role in sources:
         box = t._vbox  # type: ignore[attr-defined]
         if box is not None and box[1] > stamp:
@@ -119,9 +131,13 @@ def _check_versions(node: Node) -> None:
             )
 
 
-def _position(node: Node, t: Any) -> int:
-    """Which input of `node` the tensor `t` was (its data is among the recorded raw inputs)."""
-    return next(i for i, a in enumerate(node._args) if a is t._data)
+def _position(node: Node, t: Any) -> str:
+    """Which input of `node` the tensor `t` was, found by its data among the recorded inputs
+    (unless `t.data` was replaced since)."""
+    for i, a in enumerate(node._args):
+        if a is t._data:
+            return f"its input {i}"
+    return "one of its inputs that needs no grad"
 
 
 def _describe(t: Any) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from autograd import graph, ops
-from autograd.graph import CLOCK, Node, backward, bump_version
+from autograd.graph import CLOCK, Node, backward, mark_dirty
 from autograd.mode import GRAD, MODE
 from autograd.ops import Axis
 
@@ -128,7 +128,7 @@ def _inplace(ufunc: np.ufunc, symbol: str) -> Callable[[Tensor, Any], Tensor]:
                 f"in-place {symbol} on a Tensor of shape {self.shape} with an operand of shape "
                 f"{np.shape(raw)}: {e}"
             ) from None
-        bump_version(self)
+        mark_dirty(self)
         return self
 
     name = f"__i{ufunc.__name__.replace('true_', 'true')}__"
@@ -252,7 +252,7 @@ class Tensor(Node):
             if arr.dtype.kind != "f":
                 raise TypeError(f"Tensor.data must be a floating array, got dtype {arr.dtype}")
             self._data = arr
-        bump_version(self)
+        mark_dirty(self)
 
     data = property(
         attrgetter("_data"),
@@ -461,7 +461,7 @@ class Tensor(Node):
             raise ValueError(
                 f"item assignment into a Tensor of shape {self.shape}: {e}"
             ) from None
-        bump_version(self)
+        mark_dirty(self)
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """numpy ufuncs on Tensors: the differentiable ones record, the others give arrays."""
@@ -591,7 +591,7 @@ def _ufunc_into(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> An
     getattr(ufunc, method)(*(_raw(x) for x in inputs), **kwargs)
     for o in outs:
         if isinstance(o, Tensor):
-            bump_version(o)
+            mark_dirty(o)
     return outs[0] if len(outs) == 1 else outs
 
 

@@ -1,9 +1,9 @@
 """Optimisers with `torch.optim`'s formulas, and two learning-rate schedules.
 
-Each `step()` updates the parameters in place from their `.grad` (through `p.data -= ...`, so each
-parameter's version goes up and a graph recorded before the step refuses a second backward); a
-parameter whose `.grad` is None is skipped. In float64 the trajectories equal PyTorch's step for
-step.
+Each `step()` updates the parameters' arrays in place from their `.grad` and counts the change
+(`autograd.mark_dirty`), so a graph recorded before the step refuses a second backward instead of
+using the new weights; a parameter whose `.grad` is None is skipped. In float64 the trajectories
+equal PyTorch's step for step.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor
+from autograd import Tensor, mark_dirty
 
 
 class Optimizer:
@@ -41,15 +41,18 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter that has a gradient."""
+        changed = []
         for p, state in zip(self.params, self.state, strict=True):
             g = p.grad
             if g is not None:
                 if g.__class__ is not np.ndarray:  # a Tensor after backward(create_graph=True)
                     g = np.asarray(g)
-                self._update(p, g, state)
+                self._update(p.data, g, state)
+                changed.append(p)
+        mark_dirty(*changed)
 
-    def _update(self, p: Tensor, g: np.ndarray, state: dict[str, Any]) -> None:
-        """Change `p.data` in place (by augmented assignment, which counts a version)."""
+    def _update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
+        """Change the parameter's array `w` in place (`step` counts the change)."""
         raise NotImplementedError
 
     hyper: tuple[str, ...] = ("lr",)  # the settings state_dict() saves
@@ -122,9 +125,9 @@ class SGD(Optimizer):
 
     hyper = ("lr", "momentum", "nesterov", "weight_decay")
 
-    def _update(self, p: Tensor, g: np.ndarray, state: dict[str, Any]) -> None:
+    def _update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
         if self.weight_decay:
-            g = g + self.weight_decay * p.data
+            g = g + self.weight_decay * w
         if self.momentum:
             buf = state.get("momentum_buffer")
             if buf is None:
@@ -133,7 +136,7 @@ class SGD(Optimizer):
                 buf *= self.momentum
                 buf += g
             g = g + self.momentum * buf if self.nesterov else buf
-        p.data -= self.lr * g
+        w -= self.lr * g
 
 
 class Adam(Optimizer):
@@ -165,9 +168,8 @@ class Adam(Optimizer):
 
     hyper = ("lr", "betas", "eps", "weight_decay")
 
-    def _update(self, p: Tensor, g: np.ndarray, state: dict[str, Any]) -> None:
+    def _update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
         b1, b2 = self.betas
-        w = p.data
         if self.weight_decay:
             if self.decoupled:
                 w *= 1.0 - self.lr * self.weight_decay
@@ -186,7 +188,6 @@ class Adam(Optimizer):
         step_size = self.lr / (1.0 - b1**t)
         denom = np.sqrt(v) / math.sqrt(1.0 - b2**t) + self.eps
         w -= step_size * (m / denom)
-        p.data = w  # the same array, changed: one new version for the whole step
 
 
 class AdamW(Adam):

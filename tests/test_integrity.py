@@ -13,7 +13,17 @@ import pytest
 from conftest import assert_close, torch
 
 import nn
-from autograd import Tensor, Value, grad, gradients, hessian, jacobian, no_grad, primitive
+from autograd import (
+    Tensor,
+    Value,
+    grad,
+    gradients,
+    hessian,
+    jacobian,
+    mark_dirty,
+    no_grad,
+    primitive,
+)
 from autograd import value_and_grad as vg
 
 # --- 1. values changed between forward and backward -------------------------------------------
@@ -420,3 +430,23 @@ def test_a_fresh_gradient_is_stored_without_a_copy():
         assert len(copies) >= 1
     finally:
         graph.copy = real
+
+
+def test_a_replaced_input_that_needs_no_grad_is_named_in_the_error():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    x = Tensor([3.0, 4.0], label="data")
+    y = (w * x).sum()
+    x.data = np.array([0.0, 0.0])
+    with pytest.raises(RuntimeError, match="one of its inputs that needs no grad.*'data'"):
+        y.backward()
+
+
+def test_mark_dirty_turns_a_direct_write_into_a_counted_change():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    w = Tensor([3.0, 4.0], requires_grad=True)
+    y = (x * w).sum()
+    x.data[0] = 9.0  # invisible until counted
+    mark_dirty(x, w)
+    assert (x.version, w.version) == (1, 1)
+    with pytest.raises(RuntimeError, match="changed in place"):
+        y.backward()
