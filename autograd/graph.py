@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.mode import ANOMALY, GRAD, MODE, SWITCHED, AnomalyError
+from autograd.mode import ANOMALY, GRAD, MODE, AnomalyError
 
 ndarray = np.ndarray
 
@@ -41,13 +41,16 @@ class Node:
     _shaped = False  # gradients are arrays fitted to the node's shape (Tensor), not floats
     _stamp: int | None = None  # the mutation clock when the node was recorded (Tensor only)
 
-    @classmethod
+    @staticmethod
     def _make(
-        cls, data: Any, prim: Any, inputs: tuple, raw: tuple, kwargs: dict | None, others: tuple
+        cls: type, data: Any, prim: Any, inputs: tuple, raw: tuple, kwargs: dict | None,
+        others: tuple,
     ) -> Node:
-        """A new node of this kind: `data`, made by `prim` (None for a leaf) from `raw` (the
+        """A new node of kind `cls`: `data`, made by `prim` (None for a leaf) from `raw` (the
         forward inputs as data) and `kwargs`. `inputs` are the recorded inputs (None where one
-        did not require grad), `others` the node inputs that do not require grad."""
+        did not require grad), `others` the node inputs that do not require grad. (A static
+        method called as `cls._make(cls, ...)`: a class method would allocate a bound method
+        on every recorded operation.)"""
         raise NotImplementedError
 
     @property
@@ -100,6 +103,8 @@ def mark_dirty(*tensors: Any) -> None:
     """
     boxes = []
     for t in tensors:
+        if not isinstance(t, Node) or not t._shaped:
+            raise TypeError(f"mark_dirty takes Tensors, got {type(t).__name__}")
         box = t._vbox
         if box is None:
             box = t._vbox = [0, 0]
@@ -199,7 +204,8 @@ def store(node: Node, g: Any) -> None:
         node.grad = old + g
         node._reached = True  # type: ignore[attr-defined]
     elif old is not None:
-        node.grad = old + g  # a new array (or a new node under create_graph)
+        new = old + g  # a new array (or a new node under create_graph)
+        node.grad = new if new.__class__ is ndarray or isinstance(new, Node) else np.asarray(new)
     else:
         if _PROBE is not None:
             _PROBE.append(sys.getrefcount(g))
@@ -213,6 +219,8 @@ def copy(g: Any) -> Any:
     """A gradient that shares nothing: an array copied, a Tensor copied by a recorded op."""
     if g.__class__ is np.ndarray:
         return g.copy()
+    if isinstance(g, np.generic):  # a sum of 0-d gradients is a numpy scalar
+        return np.array(g)
     if isinstance(g, Node):
         from autograd import ops
 
@@ -333,7 +341,7 @@ def backward(
             slots.setdefault(node, []).append(i)
         found = [None] * len(inputs)
     kept: list[Any] = []  # non-leaves that keep their gradient, each followed by it
-    mode = MODE.get() if SWITCHED[0] else GRAD  # see SWITCHED: the usual case reads no state
+    mode = MODE.get()
     anomaly = mode & ANOMALY
     # Rules record only under create_graph: then they receive nodes, and recording must be on.
     # Otherwise they receive plain data, which records nothing in any mode (a rule that makes

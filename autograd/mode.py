@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import contextvars
 import functools
-import threading
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -19,19 +19,12 @@ GRAD = 1  # bit set while operations are recorded
 ANOMALY = 2  # bit set while results are scanned for nan and inf
 
 MODE = contextvars.ContextVar("autograd_mode", default=GRAD)
-"""The current thread's (or task's) switches as bits."""
+"""The current thread's (or task's) switches as bits; every recorded operation reads it."""
 
-SWITCHED = [0]
-"""How many switches are on right now, in all threads together. While it is 0, every thread is
-in the default mode (recording, no anomaly checks) and the hot path need not read `MODE`: a
-thread counts its switch before setting it and uncounts it after restoring, so a thread that
-has a switch on always sees a count above 0."""
-_COUNT_LOCK = threading.Lock()
-
-
-def _count(step: int) -> None:
-    with _COUNT_LOCK:
-        SWITCHED[0] += step
+_SAVED: contextvars.ContextVar[tuple[int, ...]] = contextvars.ContextVar(
+    "autograd_saved_modes", default=()
+)
+"""The modes to restore, innermost last, for the switches open in this thread (or task)."""
 
 
 def is_grad_enabled() -> bool:
@@ -47,36 +40,61 @@ def is_anomaly_enabled() -> bool:
 class _Switch:
     """A context manager and decorator that sets one bit of `MODE` and restores it on exit.
 
-    The saved values are kept per thread, so even one instance shared by two threads restores
-    each thread's own state.
+    What to restore is kept in the context too, not on the instance, so one instance may be
+    shared by threads and tasks. As a decorator it holds while the function runs, and for a
+    generator function while the generator runs (each time it resumes), as PyTorch's do.
     """
 
     _bit = GRAD
     _value = True
 
-    def __init__(self) -> None:
-        self._saved: dict[int, list[int]] = {}
-
     def __enter__(self) -> None:
         mode = MODE.get()
-        self._saved.setdefault(threading.get_ident(), []).append(mode)
-        _count(1)
+        _SAVED.set((*_SAVED.get(), mode))
         MODE.set(mode | self._bit if self._value else mode & ~self._bit)
 
     def __exit__(self, *exc: object) -> None:
-        stack = self._saved[threading.get_ident()]
-        MODE.set(stack.pop())
-        _count(-1)
-        if not stack:
-            del self._saved[threading.get_ident()]
+        saved = _SAVED.get()
+        MODE.set(saved[-1])
+        _SAVED.set(saved[:-1])
 
     def __call__(self, func: F) -> F:
+        switch = type(self)
+        if inspect.isgeneratorfunction(func):
+
+            @functools.wraps(func)
+            def generator(*args: Any, **kwargs: Any) -> Generator:
+                return _switched(switch, func(*args, **kwargs))
+
+            return generator  # type: ignore[return-value]
+
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with type(self)():
+            with switch():
                 return func(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
+
+
+def _switched(switch: type[_Switch], gen: Generator) -> Generator:
+    """Run `gen` with `switch` on while it runs, and off while its caller runs."""
+    resume: Any = gen.send
+    value: Any = None
+    while True:
+        try:
+            with switch():
+                item = resume(value)
+        except StopIteration as stop:
+            return stop.value
+        try:
+            value = yield item
+            resume = gen.send
+        except GeneratorExit:
+            with switch():
+                gen.close()
+            raise
+        except BaseException as error:  # thrown in by the caller: pass it on to the generator
+            resume, value = gen.throw, error
 
 
 class no_grad(_Switch):
@@ -121,7 +139,6 @@ class set_grad_enabled(_Switch):
     _bit = GRAD
 
     def __init__(self, mode: bool = True) -> None:
-        super().__init__()
         self._value = bool(mode)
 
     def __call__(self, func: F) -> F:

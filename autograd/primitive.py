@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from autograd.graph import Node, check_finite
-from autograd.mode import ANOMALY, GRAD, MODE, SWITCHED
+from autograd.mode import ANOMALY, GRAD, MODE
 
 Rule = Callable[..., Any]
 _mode = MODE.get
@@ -183,15 +183,15 @@ class Primitive:
         except ValueError as e:
             shapes = ", ".join(str(np.shape(r)) for r in raw)
             raise ValueError(f"{self.name}: {e} (input shapes {shapes})") from None
-        if SWITCHED[0]:  # some thread has a switch on (else all record, without checks)
-            mode = _mode()
+        mode = _mode()
+        if mode != GRAD:  # the usual mode, recording without anomaly checks, costs one test
             if mode & ANOMALY:
                 check_finite(out, f"{self.name} forward")
             record = record and mode & GRAD
         if record:
-            node = cls._make(out, self, inputs, raw, kwargs, others)
+            node = cls._make(cls, out, self, inputs, raw, kwargs, others)
         else:
-            node = cls._make(out, None, (), (), None, ())
+            node = cls._make(cls, out, None, (), (), None, ())
         if self.aliases:
             node._share_version(raw, inputs + others)
         return node

@@ -168,7 +168,7 @@ class Tensor(Node):
     ) -> Tensor:
         if isinstance(data, Node) and not isinstance(data, Tensor):
             raise TypeError(f"Tensor data must be array-like, got {type(data).__name__}")
-        t = cls._make(_floating(data, dtype), None, (), (), None, ())
+        t = cls._make(cls, _floating(data, dtype), None, (), (), None, ())
         t.requires_grad = bool(requires_grad)
         t.label = label
         return t
@@ -177,9 +177,10 @@ class Tensor(Node):
         """Copies and pickles are leaves with the same data, `requires_grad` and label."""
         return (type(self), (self._data, self.requires_grad, None, self.label))
 
-    @classmethod
+    @staticmethod
     def _make(
-        cls, data: Any, prim: Any, inputs: tuple, raw: tuple, kwargs: dict | None, others: tuple
+        cls: type, data: Any, prim: Any, inputs: tuple, raw: tuple, kwargs: dict | None,
+        others: tuple,
     ) -> Tensor:
         """Make a node and set every field: the one place, for leaves and results alike.
 
@@ -234,7 +235,7 @@ class Tensor(Node):
     @classmethod
     def _leaf(cls, data: np.ndarray, requires_grad: bool = False) -> Tensor:
         """A leaf around a floating array the caller hands over (not copied)."""
-        t = cls._make(data, None, (), (), None, ())
+        t = cls._make(cls, data, None, (), (), None, ())
         t.requires_grad = requires_grad
         return t
 
@@ -246,8 +247,14 @@ class Tensor(Node):
         return box
 
     def _set_data(self, value: Any) -> None:
-        """`t.data = array` and `t.data += d`: new contents, so a new version."""
-        if value is not self._data:  # `t.data += d` hands back the same array: nothing to check
+        """`t.data = array` and `t.data += d`: new contents, so a new version.
+
+        `t.data = other_tensor` shares the other's memory, as in PyTorch, and its version too.
+        """
+        if isinstance(value, Tensor):
+            self._data = value._data
+            self._vbox = value._shared_version()
+        elif value is not self._data:  # `t.data += d` hands back the same array: no checks
             arr = value if value.__class__ is np.ndarray else np.asarray(value)
             if arr.dtype.kind != "f":
                 raise TypeError(f"Tensor.data must be a floating array, got dtype {arr.dtype}")
@@ -304,13 +311,17 @@ class Tensor(Node):
                 )
             seed: Any = np.empty(self._data.shape, dtype=self._data.dtype)
             seed.fill(1)  # np.ones costs four times as much at this size
-        else:
-            seed = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
-            if seed.shape != self.shape:
-                raise ValueError(
-                    f"{who}: gradient has shape {seed.shape} but the tensor has shape {self.shape}"
-                )
-            seed = seed.astype(self.dtype, copy=False)
+            return Tensor(seed) if create_graph else seed
+        given = gradient._data if isinstance(gradient, Tensor) else np.asarray(gradient)
+        if given.shape != self.shape:
+            raise ValueError(
+                f"{who}: gradient has shape {given.shape} but the tensor has shape {self.shape}"
+            )
+        if create_graph and isinstance(gradient, Tensor):
+            # the seed itself takes part: gradients of the result with respect to it are the
+            # Jacobian-vector products of the double-backward trick
+            return gradient if gradient.dtype == self.dtype else gradient.astype(self.dtype)
+        seed = given.astype(self.dtype, copy=False)
         return Tensor(seed) if create_graph else seed
 
     def retain_grad(self) -> None:
@@ -323,7 +334,7 @@ class Tensor(Node):
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph (shares memory and version, requires no grad)."""
-        t = Tensor._leaf(self._data)
+        t = Tensor._make(Tensor, self._data, None, (), (), None, ())
         t._vbox = self._shared_version()
         return t
 
@@ -470,6 +481,8 @@ class Tensor(Node):
             return fn(*inputs)
         if "out" in kwargs:
             return _ufunc_into(ufunc, method, inputs, kwargs)
+        if method == "at" and isinstance(inputs[0], Tensor):  # np.add.at(t, index, v)
+            return _ufunc_into(ufunc, method, inputs[1:], {"out": inputs[0]})
         if ufunc is np.add and method == "reduce" and set(kwargs) <= {"axis", "keepdims"}:
             return inputs[0].sum(axis=kwargs.get("axis", 0), keepdims=kwargs.get("keepdims", False))
         if any(isinstance(x, Tensor) and x.requires_grad for x in inputs) and ufunc not in _NONDIFF:
@@ -579,16 +592,23 @@ class Tensor(Node):
 
 
 def _ufunc_into(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any:
-    """`np.add(a, b, out=t)`: a change in place of the Tensors in `out`, under the rules of the
-    in-place operators (`_check_inplace`), counted in their versions; not recorded."""
+    """`np.add(a, b, out=t)` and `np.add.at(t, index, v)`: a change in place of the Tensors in
+    `out`, under the rules of the in-place operators (`_check_inplace`), counted in their
+    versions; not recorded."""
     out = kwargs["out"]
     outs = out if isinstance(out, tuple) else (out,)
     grad_input = next((x for x in inputs if isinstance(x, Tensor) and x.requires_grad), None)
+    name = f"numpy.{ufunc.__name__}"
+    what = f"{name}.at(t, ...)" if method == "at" else f"{name}(..., out=)"
     for o in outs:
         if isinstance(o, Tensor):
-            _check_inplace(o, grad_input, f"numpy.{ufunc.__name__}(..., out=)")
-    kwargs["out"] = tuple(o._data if isinstance(o, Tensor) else o for o in outs)
-    getattr(ufunc, method)(*(_raw(x) for x in inputs), **kwargs)
+            _check_inplace(o, grad_input, what)
+    raw = tuple(_raw(x) for x in inputs)
+    if method == "at":
+        ufunc.at(outs[0]._data, _index(raw[0]), *raw[1:])
+    else:
+        kwargs["out"] = tuple(o._data if isinstance(o, Tensor) else o for o in outs)
+        getattr(ufunc, method)(*raw, **kwargs)
     for o in outs:
         if isinstance(o, Tensor):
             mark_dirty(o)

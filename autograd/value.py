@@ -46,7 +46,8 @@ def _div(x: float, y: float) -> float:
     return x / y
 
 
-_div.defvjp(lambda g, out, x, y: g / y, lambda g, out, x, y: -g * x / (y * y))
+# -g x / y**2 as -g (x / y) / y: y * y underflows to 0 for tiny y (PyTorch's order too).
+_div.defvjp(lambda g, out, x, y: g / y, lambda g, out, x, y: -g * out / y)
 
 
 _neg = primitive(operator.neg, name="neg", aliases=False)
@@ -174,8 +175,9 @@ class Value(Node):
     value (0.0 until a backward reaches it; gradients accumulate across backward calls).
 
     A Value needs no version counter: its rules read the floats captured when the operation was
-    recorded, and floats cannot change, so `v.data = 3.0` after a forward leaves the recorded
-    graph (and its gradients) as they were.
+    recorded, and floats cannot change, so `v.data = 3.0` on a leaf after a forward leaves the
+    recorded graph (and its gradients) as they were. A result's own number is read by its rule,
+    so `.data` of a result cannot be changed.
     """
 
     __slots__ = ("_reached",)
@@ -183,7 +185,7 @@ class Value(Node):
     _keep = True  # and every Value keeps its gradient, intermediate ones included
 
     def __new__(cls, data: float, label: str = "") -> Value:
-        v = cls._make(_number(data), None, (), (), None, ())
+        v = cls._make(cls, _number(data), None, (), (), None, ())
         v.label = label
         return v
 
@@ -191,9 +193,10 @@ class Value(Node):
         """Copies and pickles are leaves with the same number and label."""
         return (type(self), (self._data, self.label))
 
-    @classmethod
+    @staticmethod
     def _make(
-        cls, data: Any, prim: Any, inputs: tuple, raw: tuple, kwargs: dict | None, others: tuple
+        cls: type, data: Any, prim: Any, inputs: tuple, raw: tuple, kwargs: dict | None,
+        others: tuple,
     ) -> Value:
         """Make a node and set every field: the one place, for leaves and results alike."""
         v = object.__new__(cls)
@@ -211,6 +214,11 @@ class Value(Node):
         """Floats are never shared: nothing to do (see Tensor._share_version)."""
 
     def _set_data(self, data: float) -> None:
+        if self._prim is not None:
+            raise RuntimeError(
+                f"cannot change .data of a Value made by {self._prim.name!r}: its rule reads "
+                "that number in backward. Change leaves (the Values you made) only"
+            )
         self._data = _number(data)
 
     data = property(attrgetter("_data"), _set_data, doc="The number (a float).")

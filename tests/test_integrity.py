@@ -19,6 +19,7 @@ from autograd import (
     grad,
     gradients,
     hessian,
+    is_grad_enabled,
     jacobian,
     mark_dirty,
     no_grad,
@@ -450,3 +451,119 @@ def test_mark_dirty_turns_a_direct_write_into_a_counted_change():
     assert (x.version, w.version) == (1, 1)
     with pytest.raises(RuntimeError, match="changed in place"):
         y.backward()
+
+
+# --- found by review: each of these was a silent wrong number or an unclear failure -----------
+
+
+def test_ufunc_at_on_a_tensor_is_a_counted_change():
+    w = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    c = Tensor([1.0, 1.0, 1.0])
+    y = (w * c).sum()
+    np.add.at(c, [0, 0], 5.0)
+    np.testing.assert_array_equal(c.data, [11.0, 1.0, 1.0])
+    assert c.version == 1
+    with pytest.raises(RuntimeError, match="changed in place"):
+        y.backward()
+    with pytest.raises(RuntimeError, match=r"numpy.add.at\(t, \.\.\.\) on a leaf"):
+        np.add.at(w, [0], 5.0)
+
+
+def test_a_results_number_cannot_change_under_its_rule():
+    a = Value(0.5)
+    c = a.tanh()
+    with pytest.raises(RuntimeError, match="cannot change .data of a Value made by 'tanh'"):
+        c.data = 0.0
+    (c * 1.0).backward()
+    assert a.grad == pytest.approx(1 - np.tanh(0.5) ** 2)
+
+
+def test_data_assigned_from_another_tensor_shares_its_version():
+    a = Tensor([1.0, 2.0, 3.0])
+    t = Tensor(np.zeros(3), requires_grad=True)
+    t.data = a
+    y = (t * t).sum()
+    a += 10.0
+    with pytest.raises(RuntimeError, match="changed in place"):
+        y.backward()
+
+
+def test_a_seed_that_requires_grad_takes_part_under_create_graph():
+    """The double-backward trick: d/du of (u^T J) is J^T applied to ones: a JVP."""
+    x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    u = Tensor(np.zeros(3), requires_grad=True)
+    (vjp,) = gradients(x**3, [x], gradient=u, create_graph=True)
+    (jvp,) = gradients(vjp, [u], gradient=np.ones(3))
+    np.testing.assert_allclose(jvp, 3 * x.data**2)
+    y = x**2
+    y.backward(u, create_graph=True)
+    x.grad.sum().backward()
+    np.testing.assert_allclose(u.grad, 2 * x.data)
+
+
+def test_value_division_by_a_tiny_number_has_a_finite_gradient():
+    a, b = Value(1e-170), Value(1e-170)
+    (a / b).backward()
+    assert b.grad == pytest.approx(-1e170)
+
+
+def test_no_grad_on_a_generator_holds_while_the_generator_runs():
+    w = Tensor([1.0], requires_grad=True)
+
+    @no_grad()
+    def evaluate():
+        for _ in range(2):
+            yield (w * 2).requires_grad, is_grad_enabled()
+
+    assert list(evaluate()) == [(False, False), (False, False)]
+    assert is_grad_enabled() and (w * 2).requires_grad
+
+
+def test_a_copied_context_keeps_its_mode_consistently():
+    import asyncio
+    import contextvars
+
+    w = Tensor([1.0], requires_grad=True)
+    with no_grad():
+        ctx = contextvars.copy_context()
+    assert ctx.run(lambda: ((w * 2).requires_grad, is_grad_enabled())) == (False, False)
+
+    async def work():
+        await asyncio.sleep(0)
+        return (w * 2).requires_grad, is_grad_enabled()
+
+    async def main():
+        with no_grad():
+            task = asyncio.ensure_future(work())
+        return await task
+
+    assert asyncio.run(main()) == (False, False)
+
+
+def test_one_switch_instance_shared_by_interleaved_tasks_restores_each_tasks_mode():
+    import asyncio
+
+    shared = no_grad()
+
+    async def task(first: bool):
+        with shared:
+            await asyncio.sleep(0 if first else 0.01)
+        return is_grad_enabled()
+
+    async def main():
+        return await asyncio.gather(task(True), task(False))
+
+    assert asyncio.run(main()) == [True, True]
+
+
+def test_mark_dirty_names_what_it_cannot_count():
+    with pytest.raises(TypeError, match="mark_dirty takes Tensors, got Value"):
+        mark_dirty(Value(1.0))
+
+
+def test_a_0d_leaf_used_twice_gets_an_array_gradient():
+    x = Tensor(2.0, requires_grad=True)
+    (x * x + x).backward()
+    assert type(x.grad) is np.ndarray and x.grad.shape == () and x.grad == 5.0
+    x.backward()
+    assert type(x.grad) is np.ndarray and x.grad == 6.0
