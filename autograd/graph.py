@@ -101,20 +101,22 @@ def mark_dirty(*tensors: Any) -> None:
     the optimisers do, to update many parameters for one lock): graphs that read the old values
     then refuse backward instead of using the new ones.
     """
-    boxes = []
-    for t in tensors:
-        if not isinstance(t, Node) or not t._shaped:
-            raise TypeError(f"mark_dirty takes Tensors, got {type(t).__name__}")
-        box = t._vbox
-        if box is None:
-            box = t._vbox = [0, 0]
-        boxes.append(box)
     _CLOCK_LOCK.acquire()
+    ticks = CLOCK.ticks
     try:
-        for box in boxes:
-            CLOCK.ticks = box[1] = CLOCK.ticks + 1
-            box[0] += 1
+        for t in tensors:
+            try:
+                box = t._vbox
+            except AttributeError:
+                raise TypeError(f"mark_dirty takes Tensors, got {type(t).__name__}") from None
+            ticks += 1
+            if box is None:
+                t._vbox = [1, ticks]
+            else:
+                box[0] += 1
+                box[1] = ticks
     finally:
+        CLOCK.ticks = ticks
         _CLOCK_LOCK.release()
 
 
