@@ -31,7 +31,7 @@ class Node:
     `_inputs[i]` is the i-th positional input of the primitive if it required a gradient when the
     operation was recorded, else None; `_args` are the raw forward inputs (what the rules see),
     `_kwargs` the settings, `_prim` the primitive (None for a leaf). Each kind makes every
-    node, leaf or result, in one classmethod, `_make`, which sets all its fields.
+    node, leaf or result, in one function, `_make`, which sets all its fields.
     """
 
     __slots__ = ("_data", "grad", "label", "_inputs", "_args", "_kwargs", "_prim", "__weakref__")

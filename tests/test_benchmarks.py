@@ -51,3 +51,19 @@ def test_bars_judge_both_measures():
     assert by_name["W4: ours-nn / numpy (<= 1.1)"].endswith("| 1.05 | 1.12 | met by one measure |")
     assert by_name["W4: peak memory ours-nn / numpy (<= 1.3)"].endswith("| 1.40 | 1.40 | MISSED |")
     assert by_name["W1: micrograd step / ours (>= 10)"].endswith("| not measured | | n/a |")
+
+
+def test_instruction_counts_per_step_cancel_the_set_up(monkeypatch):
+    """benchmarks.instructions runs a workload for n and 2n steps under callgrind: the
+    difference over n is one step, whatever the set-up and interpreter start cost."""
+    from benchmarks import instructions
+
+    calls = []
+
+    def fake_count(workload, engine, steps, root):
+        calls.append(steps)
+        return 5_000_000 + 1234 * steps  # set-up plus 1234 per step
+
+    monkeypatch.setattr(instructions, "count", fake_count)
+    assert instructions.per_step("W5", "ours", 200, "/x") == 1234
+    assert sorted(calls) == [200, 400]
