@@ -188,33 +188,46 @@ PRIVATE_REFS = -1  # measured by calibrate_private_refs() once Tensor exists; -1
 _PROBE: list[int] | None = None
 
 
-def store(node: Node, g: Any) -> None:
-    """Accumulate a finished gradient into `node.grad`: the one place gradients are stored.
+def store(nodes: list[Node], pending: list[Any], leaves: list[int], kept: list[int]) -> None:
+    """Accumulate the finished gradients of a pass into `.grad`: the one place gradients are
+    stored. `pending[k]` is the gradient of `nodes[k]`; `leaves` and `kept` say which to store.
 
     Floats (Value) add up; arrays add up into a new array. No `.grad` ever shares memory with
     another `.grad`, with an array the user holds, or with one the graph holds: the first
     gradient of a node is copied, except, as PyTorch does, when nobody else can see it: a fresh
     array (not a view) whose reference count is that of a private array at this line. Any other
-    holder (the user's seed, the graph's data, the same gradient sent to a second input) adds a
-    reference and gets a copy. The caller holds `_STORE_LOCK`, so that the read-add-write of a
-    leaf that two threads' passes share is one step and neither contribution is lost.
+    holder (the user's seed, the graph's data, the same gradient sent to a second input, a
+    retained gradient) adds a reference and gets a copy. The lock makes the read-add-write of a
+    leaf that two threads' passes share one step, so neither contribution is lost.
     """
-    old = node.grad
-    if not node._shaped:
-        if g.__class__ is not float and isinstance(g, Node):
-            g = g._data  # a Value rule made a Value from elsewhere: the number only
-        node.grad = old + g
-        node._reached = True  # type: ignore[attr-defined]
-    elif old is not None:
-        new = old + g  # a new array (or a new node under create_graph)
-        node.grad = new if new.__class__ is ndarray or isinstance(new, Node) else np.asarray(new)
-    else:
-        if _PROBE is not None:
-            _PROBE.append(sys.getrefcount(g))
-        if g.__class__ is np.ndarray and g.base is None and sys.getrefcount(g) <= PRIVATE_REFS:
-            node.grad = g
-        else:
-            node.grad = copy(g)
+    _STORE_LOCK.acquire()
+    try:
+        for k in leaves + kept:
+            g = pending[k]
+            if g is None:
+                continue
+            pending[k] = None
+            node = nodes[k]
+            old = node.grad
+            if not node._shaped:
+                if g.__class__ is not float and isinstance(g, Node):
+                    g = g._data  # a Value rule made a Value from elsewhere: the number only
+                node.grad = old + g
+                node._reached = True  # type: ignore[attr-defined]
+            elif old is not None:
+                new = old + g  # a new array (or a new node under create_graph)
+                if new.__class__ is not ndarray and not isinstance(new, Node):
+                    new = np.asarray(new)  # a sum of 0-d arrays is a numpy scalar
+                node.grad = new
+            else:
+                if _PROBE is not None:
+                    _PROBE.append(sys.getrefcount(g))
+                if g.__class__ is ndarray and g.base is None and sys.getrefcount(g) <= PRIVATE_REFS:
+                    node.grad = g
+                else:
+                    node.grad = copy(g)
+    finally:
+        _STORE_LOCK.release()
 
 
 def copy(g: Any) -> Any:
@@ -294,18 +307,22 @@ def _count_consumers(root: Node) -> tuple[dict[Node, int], list[Node], list[int]
     counts = [0]
     leaves = [0] if root._prim is None else []
     get = index.get
+    add_node = nodes.append
+    add_count = counts.append
+    n = 1
     for node in nodes:  # a breadth-first walk: the list grows as it is read
         for p in node._inputs:
             if p is not None:
                 k = get(p)
                 if k is None:
-                    index[p] = len(nodes)
+                    index[p] = n
                     if p._prim is None:
-                        leaves.append(len(nodes))
-                        counts.append(-1)
+                        leaves.append(n)
+                        add_count(-1)
                     else:
-                        counts.append(1)
-                    nodes.append(p)
+                        add_count(1)
+                    add_node(p)
+                    n += 1
                 elif counts[k] > 0:
                     counts[k] += 1
     return index, nodes, counts, leaves
@@ -342,7 +359,7 @@ def backward(
         for i, node in enumerate(inputs):
             slots.setdefault(node, []).append(i)
         found = [None] * len(inputs)
-    kept: list[Any] = []  # non-leaves that keep their gradient, each followed by it
+    kept: list[int] = []  # the non-leaves that keep their gradient (it stays in `pending`)
     mode = MODE.get()
     anomaly = mode & ANOMALY
     # Rules record only under create_graph: then they receive nodes, and recording must be on.
@@ -357,7 +374,6 @@ def backward(
             k = pop()
             node = nodes[k]
             g = pending[k]  # None when every consumer's rule returned None for this node
-            pending[k] = None
             prim = node._prim
             if prim is FREED:
                 raise RuntimeError(
@@ -366,12 +382,12 @@ def backward(
                 )
             parents = node._inputs
             if g is not None:
-                if slots is None:
-                    if node._keep:
-                        kept.append(node)
-                        kept.append(g)
-                elif node in slots:
-                    _deliver(g, slots[node], found)
+                if slots is None and node._keep:
+                    kept.append(k)
+                else:
+                    pending[k] = None
+                    if slots is not None and node in slots:
+                        _deliver(g, slots[node], found)
                 stamp = node._stamp
                 if stamp is not None and stamp != CLOCK.ticks:
                     _check_versions(node)
@@ -423,17 +439,7 @@ def backward(
                 if g is not None and nodes[k] in slots:
                     _deliver(g, slots[nodes[k]], found)
             return found
-        _STORE_LOCK.acquire()
-        try:
-            for k in leaves:
-                g = pending[k]
-                if g is not None:
-                    pending[k] = None
-                    store(nodes[k], g)
-            for k in range(0, len(kept), 2):
-                store(kept[k], kept[k + 1])
-        finally:
-            _STORE_LOCK.release()
+        store(nodes, pending, leaves, kept)
     finally:
         if token is not None:
             MODE.reset(token)
