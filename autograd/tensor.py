@@ -563,7 +563,7 @@ class Tensor(Node):
         return ops.reshape(self, shape=tuple(shape))
 
     def flatten(self) -> Tensor:
-        """A 1-D copy of the data."""
+        """The data as 1-D, sharing memory where it can (a view, as `reshape(-1)`)."""
         return ops.reshape(self, shape=(-1,))
 
     def transpose(self, *axes: Any) -> Tensor:
