@@ -233,7 +233,7 @@ class OursNN(Engine):
         )
         self.opt = nn.SGD(self.model.parameters(), lr=lr)
         self.X, self.y = X, y
-        self.loss_fn = nn.binary_cross_entropy if loss == "bce" else nn.cross_entropy
+        self.loss_fn = nn.binary_cross_entropy_with_logits if loss == "bce" else nn.cross_entropy
 
     def check(self) -> dict:
         loss = self.loss_fn(self.model(self.X), self.y)

@@ -24,7 +24,7 @@ def run(seed: int, folder: str, quick: bool) -> Result:
         total = 0.0
         for xb, yb in batches:
             logits = model(xb)  # forward pass
-            loss = nn.binary_cross_entropy(logits, yb.reshape(-1, 1))  # error
+            loss = nn.binary_cross_entropy_with_logits(logits, yb.reshape(-1, 1))  # error
             optimizer.zero_grad()
             loss.backward()  # reverse pass
             optimizer.step()  # gradient-descent step
@@ -32,8 +32,8 @@ def run(seed: int, folder: str, quick: bool) -> Result:
         losses.append(total / len(y_train))
         bar.set_postfix(loss=f"{losses[-1]:.4f}")
 
-    train_acc = nn.accuracy(model(X_train), y_train)
-    test_acc = nn.accuracy(model(X_test), y_test)
+    train_acc = nn.accuracy(model(X_train), y_train, kind="logits")
+    test_acc = nn.accuracy(model(X_test), y_test, kind="logits")
     fig, axes = plt.subplots(1, 2, figsize=(9, 4))
     plot_regions(axes[0], model, X_test, y_test, f"test set: {percent(test_acc)} correct")
     plot_curve(axes[1], losses, "training loss", "mean loss per epoch")

@@ -16,7 +16,7 @@ def train(model: nn.MLP, X: np.ndarray, y: np.ndarray, epochs: int) -> list[np.n
     history = []
     for _ in range(epochs):
         out = model(X)
-        loss = nn.binary_cross_entropy(out, y.reshape(out.shape))
+        loss = nn.binary_cross_entropy_with_logits(out, y.reshape(out.shape))
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -54,7 +54,8 @@ def run(seed: int, folder: str, quick: bool) -> Result:
     axes[1].legend(fontsize=8)
     picture = save(fig, folder, "weights.png")
 
-    zero_acc, rand_acc = nn.accuracy(zero(X), y), nn.accuracy(rand(X), y)
+    zero_acc = nn.accuracy(zero(X), y, kind="logits")
+    rand_acc = nn.accuracy(rand(X), y, kind="logits")
     zero_spread, rand_spread = spread(zero_hist[-1]), spread(rand_hist[-1])
     identical = zero_spread == 0.0
     print(

@@ -18,11 +18,11 @@ def train(model: nn.Module, X: np.ndarray, y: np.ndarray, epochs: int) -> tuple[
     best = 0.0
     for _ in range(epochs):
         out = model(X)  # forward pass
-        loss = nn.binary_cross_entropy(out, y.reshape(out.shape))  # error
+        loss = nn.binary_cross_entropy_with_logits(out, y.reshape(out.shape))  # error
         opt.zero_grad()
         loss.backward()  # reverse pass
         opt.step()  # gradient-descent step
-        best = max(best, nn.accuracy(out, y))
+        best = max(best, nn.accuracy(out, y, kind="logits"))
     return best, loss.item()
 
 
@@ -42,7 +42,8 @@ def run(seed: int, folder: str, quick: bool) -> Result:
     mlp = nn.MLP(2, [8, 1], activation="tanh", seed=seed)  # one hidden layer of 8
     perceptron_best, perceptron_loss = train(perceptron, X, y, epochs)
     mlp_best, mlp_loss = train(mlp, X, y, epochs)
-    perceptron_acc, mlp_acc = nn.accuracy(perceptron(X), y), nn.accuracy(mlp(X), y)
+    perceptron_acc = nn.accuracy(perceptron(X), y, kind="logits")
+    mlp_acc = nn.accuracy(mlp(X), y, kind="logits")
     truth_table("perceptron", perceptron, X, y)
     truth_table("MLP", mlp, X, y)
 
@@ -50,7 +51,7 @@ def run(seed: int, folder: str, quick: bool) -> Result:
     plot_regions(axes[0], perceptron, X, y, f"perceptron: {percent(perceptron_acc)}")
     plot_regions(axes[1], mlp, X, y, f"MLP 2-8-1: {percent(mlp_acc)}")
     regions = save(fig, folder, "regions.png")
-    loss = nn.binary_cross_entropy(mlp(X), y.reshape(-1, 1))
+    loss = nn.binary_cross_entropy_with_logits(mlp(X), y.reshape(-1, 1))
     loss.label = "loss"
     loss.backward()
     save_graph(loss, os.path.join(folder, "mlp_graph.svg"), rankdir="TB")

@@ -10,6 +10,7 @@ from nn.data import DataLoader, train_test_split
 from nn.functional import (
     accuracy,
     binary_cross_entropy,
+    binary_cross_entropy_with_logits,
     cross_entropy,
     hinge_loss,
     leaky_relu,
@@ -39,6 +40,7 @@ __all__ = [
     "StepLR",
     "accuracy",
     "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
     "cross_entropy",
     "datasets",
     "evaluate",

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, ops, primitive, where
+from autograd import Tensor, maximum, ops, primitive, where
+from autograd.ops import log
 
 # --- activations -----------------------------------------------------------------------------
 
@@ -123,22 +124,75 @@ _bce_with_logits.defvjp(
 )
 
 
-def binary_cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Binary cross-entropy on logits (PyTorch's binary_cross_entropy_with_logits), stable.
-
-    `target` holds probabilities in [0, 1] (usually the labels 0 and 1).
-    """
-    logits = _as_tensor(logits)
-    _same_shape(logits, target, "binary_cross_entropy")
-    t = target.data if isinstance(target, Tensor) else np.asarray(target, dtype=logits.dtype)
-    if t.size and (t.min() < 0 or t.max() > 1):
+def _check_targets(t: np.ndarray, loss: str) -> None:
+    if t.size and not (np.all(t >= 0) and np.all(t <= 1)):
         raise ValueError(
-            f"binary_cross_entropy: targets must lie in [0, 1], got values from {t.min()} to "
-            f"{t.max()} (labels of -1/+1 belong to hinge_loss)"
+            f"{loss}: targets must lie in [0, 1], got values from {np.nanmin(t)} to "
+            f"{np.nanmax(t)} (labels of -1/+1 belong to hinge_loss)"
         )
+
+
+def binary_cross_entropy_with_logits(
+    logits: Tensor, target: Any, reduction: str = "mean"
+) -> Tensor:
+    """Binary cross-entropy on logits (PyTorch's `binary_cross_entropy_with_logits`): the
+    sigmoid and the logarithm fused, stable for any logit. Use it on a model whose last layer
+    has no activation. `target` holds probabilities in [0, 1] (usually the labels 0 and 1)."""
+    logits = _as_tensor(logits)
+    _same_shape(logits, target, "binary_cross_entropy_with_logits")
+    t = target.data if isinstance(target, Tensor) else np.asarray(target, dtype=logits.dtype)
+    _check_targets(t, "binary_cross_entropy_with_logits")
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
     y = target if isinstance(target, Tensor) else t
-    _check_reduction(reduction, "binary_cross_entropy")
     return _bce_with_logits(logits, y, reduction=reduction)
+
+
+@primitive(name="bce", aliases=False)
+def _bce(p: np.ndarray, y: np.ndarray, reduction: str = "mean") -> np.ndarray:
+    """-(y log p + (1 - y) log(1 - p)), each log clamped at -100 as PyTorch does."""
+    with np.errstate(divide="ignore"):
+        losses = -(y * np.maximum(np.log(p), -100.0) + (1 - y) * np.maximum(np.log1p(-p), -100.0))
+    if reduction == "none":
+        return losses
+    total = np.add.reduce(losses, axis=None)
+    return total / losses.size if reduction == "mean" else total
+
+
+_BCE_EPS = float(np.float32(1e-12))  # PyTorch's EPSILON, a float literal in its C++
+
+
+def _bce_prob_vjp(g: Any, out: Any, p: Any, y: Any, reduction: str = "mean") -> Any:
+    """(p - y) / max(p (1 - p), 1e-12): PyTorch's gradient, finite at p = 0 and p = 1."""
+    return _bce_scale(g, p, reduction) * (p - y) / maximum(p * (1.0 - p), _BCE_EPS)
+
+
+def _bce_target_vjp(g: Any, out: Any, p: Any, y: Any, reduction: str = "mean") -> Any:
+    """log(1 - p) - log(p), unclamped (PyTorch's: inf at p = 0 and p = 1)."""
+    with np.errstate(divide="ignore"):
+        logs = log(1.0 - p) - log(p)
+    return _bce_scale(g, p, reduction) * logs
+
+
+_bce.defvjp(_bce_prob_vjp, _bce_target_vjp)
+
+
+def binary_cross_entropy(probs: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy on probabilities (PyTorch's `binary_cross_entropy`): for a model
+    whose last layer is a sigmoid. Each log is clamped at -100, so probabilities of exactly 0
+    and 1 give finite losses and gradients. On logits use `binary_cross_entropy_with_logits`."""
+    probs = _as_tensor(probs)
+    _same_shape(probs, target, "binary_cross_entropy")
+    p = probs.data
+    if p.size and not (np.all(p >= 0) and np.all(p <= 1)):
+        raise ValueError(
+            f"binary_cross_entropy: inputs must be probabilities in [0, 1], got values from "
+            f"{np.nanmin(p)} to {np.nanmax(p)}; for logits use binary_cross_entropy_with_logits"
+        )
+    t = target.data if isinstance(target, Tensor) else np.asarray(target, dtype=probs.dtype)
+    _check_targets(t, "binary_cross_entropy")
+    _check_reduction(reduction, "binary_cross_entropy")
+    y = target if isinstance(target, Tensor) else t
+    return _bce(probs, y, reduction=reduction)
 
 
 def _class_labels(labels: Any, n_classes: int, batch_shape: tuple, loss: str) -> np.ndarray:
@@ -192,21 +246,41 @@ def hinge_loss(scores: Tensor, labels: Any, reduction: str = "mean") -> Tensor:
 # --- metrics ---------------------------------------------------------------------------------
 
 
-def predict_labels(scores: Any) -> np.ndarray:
-    """Class labels from model outputs: argmax of `(n, C)` logits, `score > 0` for one column."""
+KINDS = ("auto", "logits", "probabilities")
+
+
+def predict_labels(scores: Any, kind: str = "auto") -> np.ndarray:
+    """Class labels from model outputs: the argmax of `(n, C)` scores; for one score per sample,
+    `score > 0` for logits and `score > 0.5` for probabilities.
+
+    `kind="auto"` reads one score per sample as logits when a score lies outside [0, 1], and
+    refuses to guess when all of them lie inside (they could be either): pass `kind`.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
     s = np.asarray(scores.data if isinstance(scores, Tensor) else scores)
     if s.ndim == 2 and s.shape[1] > 1:
         return s.argmax(axis=1)
-    return (s.reshape(s.shape[0] if s.ndim else 1) > 0).astype(np.int64)
+    s = s.reshape(s.shape[0] if s.ndim else 1)
+    if kind == "auto":
+        if s.size and np.all((s >= 0) & (s <= 1)):
+            raise ValueError(
+                "accuracy: every score lies in [0, 1], so they may be probabilities (threshold "
+                "0.5) or logits (threshold 0): pass kind='probabilities' or kind='logits'"
+            )
+        kind = "logits"
+    return (s > (0.0 if kind == "logits" else 0.5)).astype(np.int64)
 
 
-def accuracy(scores: Any, labels: Any) -> float:
-    """Fraction of correct predictions, from logits `(n, C)` or one score per sample.
+def accuracy(scores: Any, labels: Any, kind: str = "auto") -> float:
+    """Fraction of correct predictions from `(n, C)` scores (argmax) or one score per sample.
 
-    One score per sample is read as positive for `score > 0`; labels may be 0/1 or -1/+1.
+    One score per sample is a logit (positive above 0) or a probability (positive above 0.5):
+    say which with `kind`, or let "auto" tell them apart where it can (see `predict_labels`).
+    Labels may be 0/1 or -1/+1 for one score per sample.
     """
     y = np.asarray(labels.data if isinstance(labels, Tensor) else labels).reshape(-1)
-    pred = predict_labels(scores)
+    pred = predict_labels(scores, kind)
     if pred.shape != y.shape:
         raise ValueError(f"accuracy: {pred.shape[0]} predictions for {y.shape[0]} labels")
     if np.asarray(scores).ndim < 2 or np.shape(scores)[-1] == 1:

@@ -7,7 +7,7 @@ gradient-descent step. The same loop written by hand is just as short (see the R
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,8 +22,18 @@ from nn.optim import Optimizer
 LOSSES: dict[str, Callable[..., Tensor]] = {
     "mse": F.mse_loss,
     "binary_cross_entropy": F.binary_cross_entropy,
+    "binary_cross_entropy_with_logits": F.binary_cross_entropy_with_logits,
     "cross_entropy": F.cross_entropy,
     "hinge": F.hinge_loss,
+}
+
+# How accuracy reads the outputs of a model trained with each classification loss; losses not
+# listed (mse, custom functions) get no accuracy unless `metrics=["accuracy"]` asks for it.
+ACCURACY_KIND = {
+    F.binary_cross_entropy: "probabilities",
+    F.binary_cross_entropy_with_logits: "logits",
+    F.cross_entropy: "logits",
+    F.hinge_loss: "logits",
 }
 
 
@@ -46,8 +56,14 @@ def _loss_fn(loss: str | Callable[..., Tensor]) -> Callable[..., Tensor]:
         raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}") from None
 
 
-def _is_classification(loss_fn: Callable[..., Tensor]) -> bool:
-    return loss_fn is not F.mse_loss
+def _accuracy_kind(loss_fn: Callable[..., Tensor], metrics: Sequence[str] | None) -> str | None:
+    """How to read outputs for accuracy, or None when accuracy means nothing for this run."""
+    if metrics is None:
+        return ACCURACY_KIND.get(loss_fn)
+    unknown = sorted(set(metrics) - {"accuracy"})
+    if unknown:
+        raise ValueError(f"fit: unknown metrics {unknown}; the one metric is 'accuracy'")
+    return ACCURACY_KIND.get(loss_fn, "auto") if "accuracy" in metrics else None
 
 
 def _target(out: Tensor, y: np.ndarray, loss_fn: Callable[..., Tensor]) -> np.ndarray:
@@ -57,15 +73,80 @@ def _target(out: Tensor, y: np.ndarray, loss_fn: Callable[..., Tensor]) -> np.nd
     return y.reshape(out.shape) if y.size == out.size else y
 
 
-def evaluate(model: Module, X: Any, y: Any, loss: str | Callable[..., Tensor]) -> tuple:
-    """Loss and accuracy (None for regression) of `model` on `(X, y)`, recording nothing."""
+def evaluate(
+    model: Module,
+    X: Any,
+    y: Any,
+    loss: str | Callable[..., Tensor],
+    metrics: Sequence[str] | None = None,
+) -> tuple:
+    """Loss and accuracy of `model` on `(X, y)`, recording nothing.
+
+    Accuracy is given for the classification losses fit knows (read as logits or probabilities
+    to match the loss), or when `metrics=["accuracy"]` asks; otherwise it is None.
+    """
     loss_fn = _loss_fn(loss)
+    kind = _accuracy_kind(loss_fn, metrics)
     y = np.asarray(y)
     with no_grad():
         out = model(X)
         value = loss_fn(out, _target(out, y, loss_fn)).item()
-    acc = F.accuracy(out, y) if _is_classification(loss_fn) else None
+    acc = F.accuracy(out, y, kind=kind) if kind is not None else None
     return value, acc
+
+
+def _check_data(X: Any, y: Any, who: str) -> tuple[np.ndarray, np.ndarray]:
+    """Numbers, finite, not empty, one label per sample: checked before any training."""
+    X, y = np.asarray(X.data if isinstance(X, Tensor) else X), np.asarray(
+        y.data if isinstance(y, Tensor) else y
+    )
+    for name, a in (("X", X), ("y", y)):
+        if a.dtype.kind not in "biuf":
+            raise TypeError(f"{who}: {name} must hold numbers, got dtype {a.dtype}")
+        if a.size == 0:
+            raise ValueError(f"{who}: {name} is empty (shape {a.shape})")
+        if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
+            bad = np.argwhere(~np.isfinite(a))[0]
+            raise ValueError(
+                f"{who}: {name} holds nan or inf (first at index {tuple(int(i) for i in bad)})"
+            )
+    if len(X) != len(y):
+        raise ValueError(f"{who}: {len(X)} samples in X but {len(y)} labels in y")
+    return X, y
+
+
+def _check_labels(model: Module, X: np.ndarray, y: np.ndarray, loss_fn: Callable, who: str) -> None:
+    """The whole label set through the loss's own checks, on the model's first output."""
+    if loss_fn not in ACCURACY_KIND:
+        return
+    with no_grad():
+        out = model(X[:1])
+    if loss_fn is F.cross_entropy:
+        n_classes = out.shape[-1]
+        labels = y.reshape(-1)
+        if labels.dtype.kind == "f" and not np.all(labels == np.round(labels)):
+            raise ValueError(f"{who}: cross_entropy labels must be integer class indices")
+        if np.any((labels < 0) | (labels >= n_classes)):
+            raise ValueError(
+                f"{who}: labels from {labels.min()} to {labels.max()} for a model with "
+                f"{n_classes} outputs (classes 0 to {n_classes - 1})"
+            )
+    elif loss_fn is F.hinge_loss:
+        if not np.all(np.abs(y) == 1):
+            raise ValueError(f"{who}: hinge labels must be -1 or +1 (convert 0/1 with 2*y - 1)")
+    elif np.any((y < 0) | (y > 1)):
+        raise ValueError(f"{who}: binary cross-entropy labels must lie in [0, 1]")
+
+
+def _progress_bar(epochs: int) -> Any:
+    """tqdm's bar in a terminal or a notebook (tqdm.auto picks the front end); None elsewhere."""
+    if not (sys.stderr.isatty() or "ipykernel" in sys.modules):
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # tqdm is an optional (demo) dependency
+        return None
+    return tqdm(range(epochs), desc="training", unit="epoch")
 
 
 def fit(
@@ -80,48 +161,61 @@ def fit(
     progress: bool = True,
     seed: int | np.random.Generator | None = None,
     scheduler: Any = None,
+    metrics: Sequence[str] | None = None,
+    stop_on_nonfinite: bool = True,
 ) -> History:
     """Train `model` on `(X, y)` for `epochs` epochs of shuffled mini-batches.
 
-    `loss` is a function of (output, target) or one of "mse", "binary_cross_entropy",
-    "cross_entropy", "hinge". For losses that compare elementwise, labels are reshaped to the
-    output's shape (an `MLP(..., [.., 1])` gives `(n, 1)` for labels `(n,)`). Returns the
-    per-epoch history; shows a tqdm bar when `progress` and stderr is a terminal.
+    `loss` is a function of (output, target) or one of "mse", "binary_cross_entropy" (on
+    probabilities: a sigmoid output), "binary_cross_entropy_with_logits", "cross_entropy",
+    "hinge". For losses that compare elementwise, labels are reshaped to the output's shape (an
+    `MLP(..., [.., 1])` gives `(n, 1)` for labels `(n,)`). Accuracy is recorded for those
+    classification losses, read as their outputs mean, or when `metrics=["accuracy"]` asks
+    (`metrics=[]`: none). The data are checked before training (numbers, finite, not empty,
+    labels that fit the loss and the model), and a batch whose loss is nan or inf stops the run
+    with an error naming it, unless `stop_on_nonfinite=False`. Returns the per-epoch history;
+    shows a tqdm bar when `progress`, in a terminal or a notebook.
     """
     loss_fn = _loss_fn(loss)
     if epochs < 1:
         raise ValueError(f"fit: epochs must be >= 1, got {epochs}")
+    kind = _accuracy_kind(loss_fn, metrics)
+    X, y = _check_data(X, y, "fit")
+    _check_labels(model, X, y, loss_fn, "fit")
+    if validation is not None:
+        validation = _check_data(validation[0], validation[1], "fit (validation)")
+        _check_labels(model, validation[0], validation[1], loss_fn, "fit (validation)")
     loader = DataLoader(X, y, batch_size=batch_size, shuffle=True, seed=seed)
     history = History()
-    bar = None
-    epochs_iter: Any = range(epochs)
-    if progress and sys.stderr.isatty():
-        try:
-            from tqdm import tqdm
-
-            bar = epochs_iter = tqdm(epochs_iter, desc="training", unit="epoch")
-        except ImportError:  # tqdm is an optional (demo) dependency
-            pass
+    bar = _progress_bar(epochs) if progress else None
+    epochs_iter: Any = bar if bar is not None else range(epochs)
+    wanted = [] if kind is None else ["accuracy"]
     model.train()
-    for _ in epochs_iter:
+    for epoch in epochs_iter:
         total, count = 0.0, 0
-        for xb, yb in loader:
+        for batch, (xb, yb) in enumerate(loader):
             out = model(xb)  # forward pass
             err = loss_fn(out, _target(out, yb, loss_fn))  # error
+            value = err.item()
+            if stop_on_nonfinite and not np.isfinite(value):
+                raise FloatingPointError(
+                    f"fit: the loss is {value} at epoch {epoch}, batch {batch}: lower the "
+                    "learning rate, check the data, or pass stop_on_nonfinite=False to go on"
+                )
             optimizer.zero_grad()
             err.backward(retain_graph=False)  # reverse pass, freeing activations as it goes
             optimizer.step()  # gradient-descent step
-            total += err.item() * len(yb)
+            total += value * len(yb)
             count += len(yb)
         if scheduler is not None:
             scheduler.step()
         model.eval()
-        epoch_loss, epoch_acc = evaluate(model, loader.X, loader.y, loss_fn)
+        epoch_loss, epoch_acc = evaluate(model, loader.X, loader.y, loss_fn, wanted)
         history.loss.append(epoch_loss)
         if epoch_acc is not None:
             history.accuracy.append(epoch_acc)
         if validation is not None:
-            val_loss, val_acc = evaluate(model, validation[0], validation[1], loss_fn)
+            val_loss, val_acc = evaluate(model, validation[0], validation[1], loss_fn, wanted)
             history.val_loss.append(val_loss)
             if val_acc is not None:
                 history.val_accuracy.append(val_acc)

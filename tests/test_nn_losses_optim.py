@@ -39,11 +39,11 @@ def test_mse_loss_matches_torch(reduction):
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
-def test_binary_cross_entropy_matches_torch_with_logits(reduction):
+def test_binary_cross_entropy_with_logits_matches_torch(reduction):
     logits = np.array([-1000.0, -30.0, -1.5, 0.0, 0.7, 40.0, 1000.0])
     target = np.array([0.0, 1.0, 1.0, 0.0, 0.3, 0.0, 1.0])
     _compare(
-        lambda p, t: nn.binary_cross_entropy(p, t, reduction=reduction),
+        lambda p, t: nn.binary_cross_entropy_with_logits(p, t, reduction=reduction),
         lambda p, t: TF.binary_cross_entropy_with_logits(p, t, reduction=reduction),
         logits,
         target,
@@ -53,7 +53,7 @@ def test_binary_cross_entropy_matches_torch_with_logits(reduction):
 def test_binary_cross_entropy_gradient_reaches_a_target_tensor():
     x = Tensor([0.3, -0.2], requires_grad=True)
     t = Tensor([0.9, 0.1], requires_grad=True)
-    nn.binary_cross_entropy(x, t).backward()
+    nn.binary_cross_entropy_with_logits(x, t).backward()
     xt = torch.tensor([0.3, -0.2], dtype=torch.float64, requires_grad=True)
     tt = torch.tensor([0.9, 0.1], dtype=torch.float64, requires_grad=True)
     TF.binary_cross_entropy_with_logits(xt, tt).backward()
@@ -100,7 +100,12 @@ def test_losses_pass_gradcheck(reduction):
     labels, signs = np.array([0, 2, 1, 1, 0]), np.array([1.0, -1.0, 1.0, -1.0, 1.0])
     assert gradcheck(lambda p: nn.mse_loss(p, target, reduction=reduction), pred)
     assert gradcheck(
-        lambda p, t: nn.binary_cross_entropy(p, t, reduction=reduction), (pred, target)
+        lambda p, t: nn.binary_cross_entropy_with_logits(p, t, reduction=reduction),
+        (pred, target),
+    )
+    probs = rng.uniform(0.05, 0.95, size=(5, 3))
+    assert gradcheck(
+        lambda p, t: nn.binary_cross_entropy(p, t, reduction=reduction), (probs, target)
     )
     assert gradcheck(lambda p: nn.cross_entropy(p, labels, reduction=reduction), pred)
     assert gradcheck(
@@ -122,9 +127,11 @@ def test_loss_refusals_name_what_is_wrong():
     with pytest.raises(ValueError, match=r"shape \(4, 1\) but target has shape \(4,\)"):
         nn.mse_loss(pred, np.zeros(4))
     with pytest.raises(ValueError, match=r"shape \(4, 1\) but target has shape \(4,\)"):
-        nn.binary_cross_entropy(pred, np.zeros(4))
+        nn.binary_cross_entropy_with_logits(pred, np.zeros(4))
     with pytest.raises(ValueError, match=r"targets must lie in \[0, 1\]"):
-        nn.binary_cross_entropy(pred, -np.ones((4, 1)))
+        nn.binary_cross_entropy_with_logits(pred, -np.ones((4, 1)))
+    with pytest.raises(ValueError, match=r"inputs must be probabilities.*_with_logits"):
+        nn.binary_cross_entropy(pred - 1.0, np.zeros((4, 1)))
     with pytest.raises(ValueError, match="label 3 is out of range for 3 classes"):
         nn.cross_entropy(np.zeros((2, 3)), [0, 3])
     with pytest.raises(ValueError, match="label -1 is out of range"):
@@ -188,7 +195,7 @@ def test_optimizer_trajectory_equals_torch_optim(name):
     for step in range(8):
         xb, yb = X[step * 5 : (step + 1) * 5], yf[step * 5 : (step + 1) * 5]
         opt.zero_grad()
-        nn.binary_cross_entropy(model(xb), yb).backward()
+        nn.binary_cross_entropy_with_logits(model(xb), yb).backward()
         opt.step()
         opt_t.zero_grad()
         TF.binary_cross_entropy_with_logits(ref(torch.tensor(xb)), torch.tensor(yb)).backward()

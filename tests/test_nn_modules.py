@@ -167,7 +167,7 @@ def test_float32_model_runs_in_float32_end_to_end():
     model = nn.MLP(2, [8, 1], seed=0, dtype=np.float32)
     out = model(np.ones((4, 2), dtype=np.float32))
     assert out.dtype == np.float32
-    nn.binary_cross_entropy(out, np.ones((4, 1), dtype=np.float32)).backward()
+    nn.binary_cross_entropy_with_logits(out, np.ones((4, 1), dtype=np.float32)).backward()
     assert all(np.asarray(p.grad).dtype == np.float32 for p in model.parameters())
 
 
