@@ -20,7 +20,7 @@ from nn.functional import (
     tanh,
 )
 from nn.layers import MLP, Layer, Neuron
-from nn.module import Module
+from nn.module import Module, StateDictError
 from nn.optim import SGD, Adam, AdamW, CosineAnnealingLR, Optimizer, StepLR
 from nn.serialization import load, save
 from nn.train import History, evaluate, fit
@@ -37,6 +37,7 @@ __all__ = [
     "Module",
     "Neuron",
     "Optimizer",
+    "StateDictError",
     "StepLR",
     "accuracy",
     "binary_cross_entropy",

@@ -1,11 +1,21 @@
 """`Module`: the base class of networks. It finds parameters and sub-modules by itself.
 
-A parameter is any attribute that is a `Tensor` with `requires_grad=True`; a sub-module is any
-attribute that is a `Module`, or a list or tuple of them. No registration is needed.
+A parameter is a leaf `Tensor` attribute that requires grad, or that did when it was assigned
+to the module: `self.weight = Tensor(w, requires_grad=True)` makes one. Freezing it later with
+`requires_grad_(False)` keeps it a parameter, in `parameters()`, `named_parameters()` and
+`state_dict()`, as in PyTorch, so a checkpoint taken before freezing loads after and the other
+way round; assigning a new value to the attribute decides afresh. Other Tensor attributes
+(constants assigned without grad, results of operations cached on the module) are not
+parameters. A sub-module is any attribute that is a `Module`, or a list or tuple of them. No
+registration is needed.
+
+`parameters()` therefore lists frozen parameters too; the optimisers accept them and skip them,
+since their `.grad` stays None (as `torch.optim` does).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,10 +24,42 @@ import numpy as np
 from autograd import Tensor
 
 
+class StateDictError(KeyError, ValueError):
+    """A state dict that does not fit the model: missing or unexpected keys, or other shapes.
+
+    Both a `KeyError` and a `ValueError`, so code that caught either of the two keeps working;
+    the message lists every problem on its own line.
+    """
+
+    def __str__(self) -> str:  # KeyError would show the repr of the message, newlines escaped
+        return str(self.args[0]) if self.args else ""
+
+
+_PARAM_NAMES = "_parameter_names"  # attribute holding the names assigned as parameters
+
+
 class Module:
     """Base class: subclasses set parameters and sub-modules as attributes and define `forward`."""
 
     training: bool = True
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Set the attribute, and remember whether it was assigned as a parameter."""
+        names = self.__dict__.get(_PARAM_NAMES)
+        if isinstance(value, Tensor) and value.requires_grad and value.is_leaf:
+            if names is None:
+                names = set()
+                object.__setattr__(self, _PARAM_NAMES, names)
+            names.add(name)
+        elif names is not None:
+            names.discard(name)
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        object.__delattr__(self, name)
+        names = self.__dict__.get(_PARAM_NAMES)
+        if names is not None:
+            names.discard(name)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
@@ -38,22 +80,29 @@ class Module:
                         yield f"{name}.{i}", item
 
     def named_parameters(self, prefix: str = "") -> list[tuple[str, Tensor]]:
-        """Every parameter once, with its dotted name (`layers.0.weight`), in a stable order."""
+        """Every parameter once, frozen or not, with its dotted name (`layers.0.weight`), in a
+        stable order: a module's own parameters, then its sub-modules', depth first."""
         seen: set[int] = set()
         out: list[tuple[str, Tensor]] = []
         self._collect(prefix, seen, out)
         return out
 
     def _collect(self, prefix: str, seen: set[int], out: list[tuple[str, Tensor]]) -> None:
+        assigned = self.__dict__.get(_PARAM_NAMES, ())
         for name, value in vars(self).items():
-            if isinstance(value, Tensor) and value.requires_grad and id(value) not in seen:
+            if (
+                isinstance(value, Tensor)
+                and (name in assigned or (value.requires_grad and value.is_leaf))
+                and id(value) not in seen
+            ):
                 seen.add(id(value))
                 out.append((prefix + name, value))
         for name, child in self.named_children():
             child._collect(f"{prefix}{name}.", seen, out)
 
     def parameters(self) -> list[Tensor]:
-        """The parameter tensors, each once, in the order of `named_parameters()`."""
+        """The parameter tensors, frozen ones included, each once, in the order of
+        `named_parameters()`."""
         return [p for _, p in self.named_parameters()]
 
     def num_parameters(self) -> int:
@@ -95,25 +144,27 @@ class Module:
     # --- saving ------------------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Parameter name -> a copy of its array."""
+        """Parameter name -> a copy of its array, for every parameter, frozen ones included."""
         return {name: p.data.copy() for name, p in self.named_parameters()}
 
     def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> None:
         """Copy arrays into the parameters, after checking every key and shape.
 
-        Refuses missing and unexpected keys (unless `strict=False`) and wrong shapes, naming
-        them; when it refuses, no parameter has changed.
+        Refuses missing and unexpected keys (unless `strict=False`) and other shapes with a
+        `StateDictError` (a `KeyError` and a `ValueError`) that names every such key, both
+        shapes of each, and, when they differ, the architecture the checkpoint seems to hold
+        next to this model's. When it refuses, no parameter has changed.
         """
         if not isinstance(state, dict):
             raise TypeError(f"load_state_dict needs a dict, got {type(state).__name__}")
         params = dict(self.named_parameters())
         missing = [k for k in params if k not in state]
         unexpected = [k for k in state if k not in params]
-        if strict and (missing or unexpected):
-            raise KeyError(
-                f"load_state_dict for {type(self).__name__}: missing keys {missing}, "
-                f"unexpected keys {unexpected}"
-            )
+        problems = []
+        if strict and missing:
+            problems.append(f"missing keys {missing}")
+        if strict and unexpected:
+            problems.append(f"unexpected keys {unexpected}")
         arrays = {}
         for name, value in state.items():
             if name not in params:
@@ -121,15 +172,49 @@ class Module:
             arr = np.asarray(value)
             p = params[name]
             if arr.shape != p.shape:
-                raise ValueError(
-                    f"load_state_dict: '{name}' has shape {arr.shape} in the state dict but "
-                    f"{p.shape} in the model"
+                problems.append(
+                    f"'{name}' has shape {arr.shape} in the checkpoint but {p.shape} in this model"
                 )
+            arrays[name] = arr
+        if problems:
+            theirs = {k: _shape(v) for k, v in state.items()}
+            ours = {k: p.shape for k, p in params.items()}
+            line = self._architectures(theirs, ours)
+            if line:
+                problems.append(line)
+            raise StateDictError(
+                f"load_state_dict for {type(self).__name__}: the checkpoint does not fit this "
+                "model; nothing was loaded\n  " + "\n  ".join(problems)
+            )
+        for name, arr in arrays.items():
             if arr.dtype.kind not in "biuf":
                 raise TypeError(f"load_state_dict: '{name}' holds dtype {arr.dtype}, not numbers")
-            arrays[name] = arr
         for name, arr in arrays.items():
             params[name].data = arr.astype(params[name].dtype, copy=True)
+
+    def _architectures(self, theirs: dict[str, tuple | None], ours: dict[str, tuple]) -> str | None:
+        """One line: what the checkpoint seems to hold and what this model is (None if alike).
+
+        Keys named like an MLP's (`layers.{i}.weight` and `.bias`) are read as layer sizes;
+        anything else is listed as names and shapes.
+        """
+        their_mlp, our_mlp = _mlp_sizes(theirs), _mlp_sizes(ours)
+        if their_mlp is not None and their_mlp == our_mlp:
+            return None
+        if their_mlp is None and our_mlp is None and theirs == ours:
+            return None
+        name = type(self).__name__
+        if their_mlp is not None:
+            left = f"the checkpoint looks like an {_mlp_repr(their_mlp)}"
+        else:
+            left = f"the checkpoint holds {_listing(theirs)}"
+        if our_mlp is None:
+            right = f"this model ({name}) holds {_listing(ours)}"
+        elif name == "MLP":
+            right = f"this model is {_mlp_repr(our_mlp)}"
+        else:
+            right = f"this model ({name}) is shaped like {_mlp_repr(our_mlp)}"
+        return f"{left}; {right}"
 
     # --- display -----------------------------------------------------------------------------
 
@@ -147,3 +232,51 @@ class Module:
             lines.append(f"  ({name}): {body}")
         lines.append(")")
         return "\n".join(lines)
+
+
+_MLP_KEY = re.compile(r"layers\.(0|[1-9][0-9]*)\.(weight|bias)")
+
+
+def _shape(value: Any) -> tuple | None:
+    """The shape of a state dict entry, or None if it is not array-like."""
+    shape = getattr(value, "shape", None)
+    if isinstance(shape, tuple):
+        return shape
+    try:
+        return np.shape(value)
+    except Exception:  # a ragged list, or something numpy cannot read
+        return None
+
+
+def _mlp_sizes(shapes: dict[str, tuple | None]) -> tuple[int, list[int]] | None:
+    """`(nin, nouts)` if the keys are an MLP's, `layers.{i}.weight` of shape `(nout, nin)`
+    chained from layer to layer (and their biases); otherwise None."""
+    weights: dict[int, tuple] = {}
+    for key, shape in shapes.items():
+        match = _MLP_KEY.fullmatch(key)
+        if match is None:
+            return None
+        if match.group(2) == "weight":
+            if shape is None or len(shape) != 2:
+                return None
+            weights[int(match.group(1))] = shape
+    if not weights or sorted(weights) != list(range(len(weights))):
+        return None
+    nouts = [weights[i][0] for i in range(len(weights))]
+    nins = [weights[i][1] for i in range(len(weights))]
+    if nins[1:] != nouts[:-1]:
+        return None
+    return nins[0], nouts
+
+
+def _mlp_repr(sizes: tuple[int, list[int]]) -> str:
+    nin, nouts = sizes
+    return f"MLP({nin}, {[int(n) for n in nouts]})"
+
+
+def _listing(shapes: dict[str, tuple | None]) -> str:
+    if not shapes:
+        return "no arrays"
+    return ", ".join(
+        f"{k} {'(not an array)' if s is None else tuple(s)}" for k, s in shapes.items()
+    )

@@ -4,34 +4,129 @@ Each `step()` updates the parameters' arrays in place from their `.grad` and cou
 (`autograd.mark_dirty`), so a graph recorded before the step refuses a second backward instead of
 using the new weights; a parameter whose `.grad` is None is skipped. In float64 the trajectories
 equal PyTorch's step for step.
+
+Every setting is checked where it enters (the constructors and `load_state_dict`) by `_settings`:
+any real number, numpy scalars included, stored as a Python float; bools are not numbers here;
+nan, inf and values out of range are refused, naming the setting.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import numbers
+import warnings
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
 from autograd import Tensor, mark_dirty
 
+# The range of each numeric setting: a test and its words. All of them must also be finite.
+_AT_LEAST_0 = (lambda v: v >= 0, ">= 0")
+_AT_LEAST_1 = (lambda v: v >= 1, ">= 1")
+_RANGES: dict[str, tuple[Any, str]] = {
+    "lr": _AT_LEAST_0,
+    "momentum": _AT_LEAST_0,
+    "weight_decay": _AT_LEAST_0,
+    "eps": _AT_LEAST_0,
+    "beta": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "gamma": _AT_LEAST_0,
+    "eta_min": _AT_LEAST_0,
+    "step_size": _AT_LEAST_1,
+    "T_max": _AT_LEAST_1,
+}
+_INTEGERS = ("step_size", "T_max")
+
+
+def _setting(owner: str, name: str, value: Any) -> Any:
+    """`value` checked as the setting `name` of `owner`, as a Python bool, int, float or tuple."""
+    if name == "nesterov":
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{owner}: nesterov must be True or False, got {value!r}")
+        return bool(value)
+    if name == "betas":
+        if not isinstance(value, (tuple, list)):
+            raise TypeError(f"{owner}: betas must be a pair of numbers, got {value!r}")
+        if len(value) != 2:
+            raise ValueError(f"{owner}: betas must be a pair of numbers, got {len(value)} of them")
+        return tuple(_setting(owner, f"betas[{i}]", b) for i, b in enumerate(value))
+    key = "beta" if name.startswith("betas[") else name
+    if key not in _RANGES:  # a subclass's own setting: its own business
+        return tuple(value) if isinstance(value, list) else value
+    kind, words = (numbers.Integral, "an integer") if key in _INTEGERS else (numbers.Real, "")
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, kind):
+        raise TypeError(
+            f"{owner}: {name} must be {words or 'a real number'}, "
+            f"got {type(value).__name__} {value!r}"
+        )
+    test, in_range = _RANGES[key]
+    integral = isinstance(value, numbers.Integral)
+    try:
+        number = int(value) if kind is numbers.Integral else float(value)
+    except OverflowError:  # an int beyond float range
+        number = math.inf
+    if not (math.isfinite(number) and test(number)):
+        shown = int(value) if integral else number  # a Python number, not np.float32(...)
+        raise ValueError(
+            f"{owner}: {name} must be {words or 'a finite number'} {in_range}, got {shown!r}"
+        )
+    return number
+
+
+def _settings(owner: str, given: Mapping[str, Any]) -> dict[str, Any]:
+    """Every setting in `given` checked by `_setting`, and the ones that depend on each other."""
+    out = {name: _setting(owner, name, value) for name, value in given.items()}
+    if out.get("nesterov") and not out.get("momentum", 0.0) > 0:
+        raise ValueError(
+            f"{owner}: nesterov needs a momentum > 0, got momentum={out.get('momentum', 0.0)!r}"
+        )
+    return out
+
 
 class Optimizer:
-    """Base class: holds the parameters, their per-parameter state, and the learning rate."""
+    """Base class: holds the parameters, their per-parameter state, and the settings.
 
-    def __init__(self, params: Iterable[Tensor], lr: float) -> None:
-        self.params = list(params)
-        if not self.params:
-            raise ValueError(f"{type(self).__name__} got an empty parameter list")
-        for i, p in enumerate(self.params):
+    A subclass passes its settings to `__init__` by name, lists them in `hyper` and, to have
+    `load_state_dict` check a parameter's state, its keys in `state_keys`: "step" (a count) or
+    "array" (shaped like the parameter).
+    """
+
+    hyper: tuple[str, ...] = ("lr",)  # the settings state_dict() saves
+    state_keys: dict[str, str] | None = None  # a parameter's state after its first step
+
+    def __init__(self, params: Iterable[Tensor], lr: float, **settings: Any) -> None:
+        name = type(self).__name__
+        checked = _settings(name, {"lr": lr, **settings})
+        if isinstance(params, Tensor):
+            raise TypeError(f"{name} needs an iterable of parameters, got one Tensor")
+        given = list(params)
+        if not given:
+            raise ValueError(f"{name} got an empty parameter list")
+        first: dict[int, int] = {}  # id -> index of its first occurrence
+        repeats = []
+        self.params: list[Tensor] = []
+        for i, p in enumerate(given):
             if not isinstance(p, Tensor):
-                raise TypeError(f"{type(self).__name__}: parameter {i} is a {type(p).__name__}")
-            if not p.requires_grad:
-                raise ValueError(f"{type(self).__name__}: parameter {i} does not require grad")
-        if not (isinstance(lr, (int, float)) and lr > 0):
-            raise ValueError(f"{type(self).__name__}: lr must be a positive number, got {lr!r}")
-        self.lr = float(lr)
+                raise TypeError(f"{name}: parameter {i} is a {type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError(f"{name}: parameter {i} is not a leaf but an operation's result")
+            if id(p) in first:
+                repeats.append(f"parameter {i} repeats parameter {first[id(p)]}")
+            else:
+                first[id(p)] = i
+                self.params.append(p)
+        if repeats:
+            # stacklevel: the line that made the optimiser, past each class's __init__
+            inits = sum("__init__" in vars(c) for c in type(self).__mro__[:-1])
+            warnings.warn(
+                f"{name}: {'; '.join(repeats)} (optimizer contains a parameter group with "
+                "duplicate parameters); each is stepped once",
+                UserWarning,
+                stacklevel=inits + 1,
+            )
+        for k, v in checked.items():
+            setattr(self, k, v)
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
 
     def zero_grad(self) -> None:
@@ -55,13 +150,11 @@ class Optimizer:
         """Change the parameter's array `w` in place (`step` counts the change)."""
         raise NotImplementedError
 
-    hyper: tuple[str, ...] = ("lr",)  # the settings state_dict() saves
-
     def _hyper(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.hyper}
 
     def state_dict(self) -> dict[str, Any]:
-        """Hyperparameters and a copy of each parameter's state."""
+        """Settings and a copy of each parameter's state."""
         return {
             "hyper": self._hyper(),
             "state": [
@@ -71,32 +164,73 @@ class Optimizer:
         }
 
     def load_state_dict(self, sd: dict[str, Any]) -> None:
-        """Restore `state_dict()`; refuses a different number or shape of parameters."""
-        try:
-            hyper, states = sd["hyper"], sd["state"]
-        except (KeyError, TypeError):
-            raise ValueError("optimizer state dict needs the keys 'hyper' and 'state'") from None
-        if len(states) != len(self.params):
-            raise ValueError(
-                f"optimizer state has {len(states)} parameters, this optimizer {len(self.params)}"
-            )
-        for i, (s, p) in enumerate(zip(states, self.params, strict=True)):
-            for k, v in s.items():
-                if isinstance(v, np.ndarray) and v.shape != p.shape:
-                    raise ValueError(
-                        f"optimizer state of parameter {i} ('{k}') has shape {v.shape}, "
-                        f"the parameter {p.shape}"
-                    )
-        unknown = sorted(set(hyper) - set(self.hyper))
+        """Restore `state_dict()`, checked as the constructor checks; a refused one changes nothing.
+
+        Refuses unknown or invalid settings, a different number of parameters, and a
+        parameter's state with other keys than this optimiser's or arrays of another shape.
+        """
+        owner = f"{type(self).__name__}.load_state_dict"
+        if not (isinstance(sd, Mapping) and "hyper" in sd and "state" in sd):
+            raise ValueError("optimizer state dict needs the keys 'hyper' and 'state'")
+        hyper, states = sd["hyper"], sd["state"]
+        if not isinstance(hyper, Mapping):
+            raise TypeError(f"{owner}: 'hyper' must be a dict of settings, got {hyper!r}")
+        unknown = sorted(set(hyper) - set(self.hyper), key=repr)
         if unknown:
             raise ValueError(
                 f"optimizer state has unknown settings {unknown} for {type(self).__name__}"
             )
-        for k, v in hyper.items():
-            setattr(self, k, tuple(v) if isinstance(v, list) else v)
-        self.state = [
-            {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in s.items()} for s in states
+        settings = _settings(owner, {**self._hyper(), **hyper})
+        if not isinstance(states, (list, tuple)):
+            raise TypeError(f"{owner}: 'state' must be a list, got {type(states).__name__}")
+        if len(states) != len(self.params):
+            raise ValueError(
+                f"optimizer state has {len(states)} parameters, this optimizer {len(self.params)}"
+            )
+        new_state = [
+            self._checked_state(owner, i, s, p)
+            for i, (s, p) in enumerate(zip(states, self.params, strict=True))
         ]
+        for k, v in settings.items():  # all checked: now change
+            setattr(self, k, v)
+        self.state = new_state
+
+    def _checked_state(self, owner: str, i: int, s: Any, p: Tensor) -> dict[str, Any]:
+        """A copy of parameter `i`'s state `s`, refused unless it is one this optimiser makes."""
+        if not isinstance(s, Mapping):
+            raise TypeError(f"{owner}: the state of parameter {i} must be a dict, got {s!r}")
+        kinds = self.state_keys
+        if kinds is not None and s and set(s) != set(kinds):
+            raise ValueError(
+                f"{owner}: the state of parameter {i} has the keys {sorted(s, key=repr)}, "
+                f"{type(self).__name__} uses {sorted(kinds)} (or none before the first step)"
+            )
+        out = {}
+        for k, v in s.items():
+            kind = kinds[k] if kinds is not None else None
+            if kind == "step":
+                if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral) or v < 0:
+                    raise ValueError(
+                        f"{owner}: the state of parameter {i} ('{k}') must be a count >= 0, "
+                        f"got {v!r}"
+                    )
+                v = int(v)
+            elif kind == "array" and not (isinstance(v, np.ndarray) and v.dtype.kind == "f"):
+                of = f" of {v.dtype}" if isinstance(v, np.ndarray) else ""
+                raise TypeError(
+                    f"{owner}: the state of parameter {i} ('{k}') must be a float array, "
+                    f"got {type(v).__name__}{of}"
+                )
+            if isinstance(v, np.ndarray):  # an optimiser's array, or a subclass's own
+                if v.shape != p.shape:
+                    raise ValueError(
+                        f"optimizer state of parameter {i} ('{k}') has shape {v.shape}, "
+                        f"the parameter {p.shape}"
+                    )
+                # a copy; the optimiser's arrays in the parameter's dtype, as torch casts them
+                v = v.astype(p.dtype) if kind == "array" else v.copy()
+            out[k] = v
+        return out
 
 
 class SGD(Optimizer):
@@ -106,6 +240,9 @@ class SGD(Optimizer):
     w -= lr * (g + momentum * buf if nesterov else buf).
     """
 
+    hyper = ("lr", "momentum", "nesterov", "weight_decay")
+    state_keys = {"momentum_buffer": "array"}
+
     def __init__(
         self,
         params: Iterable[Tensor],
@@ -114,16 +251,9 @@ class SGD(Optimizer):
         nesterov: bool = False,
         weight_decay: float = 0.0,
     ) -> None:
-        super().__init__(params, lr)
-        if momentum < 0 or weight_decay < 0:
-            raise ValueError("SGD: momentum and weight_decay must be >= 0")
-        if nesterov and momentum <= 0:
-            raise ValueError("SGD: nesterov needs a momentum > 0")
-        self.momentum = float(momentum)
-        self.nesterov = bool(nesterov)
-        self.weight_decay = float(weight_decay)
-
-    hyper = ("lr", "momentum", "nesterov", "weight_decay")
+        super().__init__(
+            params, lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay
+        )
 
     def _update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
         if self.weight_decay:
@@ -147,6 +277,8 @@ class Adam(Optimizer):
     """
 
     decoupled = False
+    hyper = ("lr", "betas", "eps", "weight_decay")
+    state_keys = {"step": "step", "exp_avg": "array", "exp_avg_sq": "array"}
 
     def __init__(
         self,
@@ -156,17 +288,7 @@ class Adam(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
     ) -> None:
-        super().__init__(params, lr)
-        b1, b2 = betas
-        if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0):
-            raise ValueError(f"{type(self).__name__}: betas must lie in [0, 1), got {betas}")
-        if eps < 0 or weight_decay < 0:
-            raise ValueError(f"{type(self).__name__}: eps and weight_decay must be >= 0")
-        self.betas = (float(b1), float(b2))
-        self.eps = float(eps)
-        self.weight_decay = float(weight_decay)
-
-    hyper = ("lr", "betas", "eps", "weight_decay")
+        super().__init__(params, lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
     def _update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
         b1, b2 = self.betas
@@ -209,7 +331,12 @@ class AdamW(Adam):
 class LRScheduler:
     """Base of the schedules: `step()` once per epoch sets the optimiser's `lr` for the next."""
 
-    def __init__(self, optimizer: Optimizer) -> None:
+    def __init__(self, optimizer: Optimizer, **settings: Any) -> None:
+        name = type(self).__name__
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{name} needs an Optimizer, got {type(optimizer).__name__}")
+        for k, v in _settings(name, settings).items():
+            setattr(self, k, v)
         self.optimizer = optimizer
         self.base_lr = optimizer.lr
         self.epoch = 0
@@ -227,11 +354,7 @@ class StepLR(LRScheduler):
     """Multiply the learning rate by `gamma` every `step_size` epochs (call `step()` per epoch)."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        if step_size < 1:
-            raise ValueError(f"StepLR: step_size must be >= 1, got {step_size}")
-        super().__init__(optimizer)
-        self.step_size = step_size
-        self.gamma = gamma
+        super().__init__(optimizer, step_size=step_size, gamma=gamma)
 
     def lr_at(self, epoch: int) -> float:
         return self.base_lr * self.gamma ** (epoch // self.step_size)
@@ -241,11 +364,7 @@ class CosineAnnealingLR(LRScheduler):
     """Cosine decay from the initial learning rate to `eta_min` over `T_max` epochs."""
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803
-        if T_max < 1:
-            raise ValueError(f"CosineAnnealingLR: T_max must be >= 1, got {T_max}")
-        super().__init__(optimizer)
-        self.T_max = T_max
-        self.eta_min = eta_min
+        super().__init__(optimizer, T_max=T_max, eta_min=eta_min)
 
     def lr_at(self, epoch: int) -> float:
         cos = (1 + math.cos(math.pi * min(epoch, self.T_max) / self.T_max)) / 2
