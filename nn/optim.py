@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor, mark_dirty
+from nn.module import Module
 
 # The range of each numeric setting: a test and its words. All of them must also be finite.
 _AT_LEAST_0 = (lambda v: v >= 0, ">= 0")
@@ -100,6 +101,11 @@ class Optimizer:
         checked = _settings(name, {"lr": lr, **settings})
         if isinstance(params, Tensor):
             raise TypeError(f"{name} needs an iterable of parameters, got one Tensor")
+        if isinstance(params, Module):
+            raise TypeError(
+                f"{name} needs the parameters, not the {type(params).__name__} itself: "
+                f"pass model.parameters()"
+            )
         given = list(params)
         if not given:
             raise ValueError(f"{name} got an empty parameter list")

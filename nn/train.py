@@ -177,6 +177,11 @@ def fit(
     shows a tqdm bar when `progress`, in a terminal or a notebook.
     """
     loss_fn = _loss_fn(loss)
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(
+            f"fit needs an optimiser object, such as nn.Adam(model.parameters(), lr=0.01); "
+            f"got {type(optimizer).__name__} {optimizer!r}"
+        )
     if epochs < 1:
         raise ValueError(f"fit: epochs must be >= 1, got {epochs}")
     kind = _accuracy_kind(loss_fn, metrics)

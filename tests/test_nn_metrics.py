@@ -128,3 +128,12 @@ def test_the_progress_bar_shows_in_a_notebook(monkeypatch):
     bar = train._progress_bar(3)
     assert bar is not None and bar.total == 3
     bar.close()
+
+
+def test_a_model_or_a_name_where_an_optimiser_belongs_is_refused_with_the_fix():
+    model = nn.MLP(2, [4, 1], seed=0)
+    with pytest.raises(TypeError, match=r"not the MLP itself: pass model.parameters\(\)"):
+        nn.SGD(model, lr=0.1)
+    X, y = nn.datasets.make_xor()
+    with pytest.raises(TypeError, match=r"an optimiser object, such as nn.Adam.*got str 'adam'"):
+        nn.fit(model, X, y, "binary_cross_entropy_with_logits", "adam", epochs=1)
