@@ -125,7 +125,7 @@ _bce_with_logits.defvjp(
 
 
 def _check_targets(t: np.ndarray, loss: str) -> None:
-    if t.size and not (np.all(t >= 0) and np.all(t <= 1)):
+    if t.size and not (t.min() >= 0 and t.max() <= 1):  # false for nan too
         raise ValueError(
             f"{loss}: targets must lie in [0, 1], got values from {np.nanmin(t)} to "
             f"{np.nanmax(t)} (labels of -1/+1 belong to hinge_loss)"
@@ -183,7 +183,7 @@ def binary_cross_entropy(probs: Tensor, target: Any, reduction: str = "mean") ->
     probs = _as_tensor(probs)
     _same_shape(probs, target, "binary_cross_entropy")
     p = probs.data
-    if p.size and not (np.all(p >= 0) and np.all(p <= 1)):
+    if p.size and not (p.min() >= 0 and p.max() <= 1):  # false for nan too
         raise ValueError(
             f"binary_cross_entropy: inputs must be probabilities in [0, 1], got values from "
             f"{np.nanmin(p)} to {np.nanmax(p)}; for logits use binary_cross_entropy_with_logits"
