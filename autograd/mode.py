@@ -32,11 +32,6 @@ def is_grad_enabled() -> bool:
     return bool(MODE.get() & GRAD)
 
 
-def is_anomaly_enabled() -> bool:
-    """True inside `detect_anomaly()`."""
-    return bool(MODE.get() & ANOMALY)
-
-
 class _Switch:
     """A context manager and decorator that sets one bit of `MODE` and restores it on exit.
 

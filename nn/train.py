@@ -97,9 +97,8 @@ def evaluate(
 
 def _check_data(X: Any, y: Any, who: str) -> tuple[np.ndarray, np.ndarray]:
     """Numbers, finite, not empty, one label per sample: checked before any training."""
-    X, y = np.asarray(X.data if isinstance(X, Tensor) else X), np.asarray(
-        y.data if isinstance(y, Tensor) else y
-    )
+    X = np.asarray(X.data if isinstance(X, Tensor) else X)
+    y = np.asarray(y.data if isinstance(y, Tensor) else y)
     for name, a in (("X", X), ("y", y)):
         if a.dtype.kind not in "biuf":
             raise TypeError(f"{who}: {name} must hold numbers, got dtype {a.dtype}")

@@ -115,19 +115,19 @@ def test_every_malformed_or_hostile_file_is_a_value_error_naming_the_problem(tmp
 
 def test_an_unknown_compression_method_and_an_encrypted_member_are_refused(tmp_path):
     good = _zip({"w.npy": _npy(np.ones(2))})
-    # method 99 (unknown) in both the local header and the central directory
-    unknown = bytearray(good)
-    for sig, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
-        at = unknown.index(sig)
-        unknown[at + offset : at + offset + 2] = struct.pack("<H", 99)
-    (tmp_path / "unknown.npz").write_bytes(bytes(unknown))
+
+    def patched(local: int, central: int, value: int) -> bytes:
+        """`good` with a 2-byte field set in the local header and the central directory."""
+        data = bytearray(good)
+        for sig, offset in ((b"PK\x03\x04", local), (b"PK\x01\x02", central)):
+            at = data.index(sig)
+            data[at + offset : at + offset + 2] = struct.pack("<H", value)
+        return bytes(data)
+
+    (tmp_path / "unknown.npz").write_bytes(patched(8, 10, 99))  # compression method 99
     with pytest.raises(ValueError, match="compressed"):
         nn.load(tmp_path / "unknown.npz")
-    encrypted = bytearray(good)
-    for sig, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
-        at = encrypted.index(sig)
-        encrypted[at + offset : at + offset + 2] = struct.pack("<H", 1)
-    (tmp_path / "encrypted.npz").write_bytes(bytes(encrypted))
+    (tmp_path / "encrypted.npz").write_bytes(patched(6, 8, 1))  # the "encrypted" flag bit
     with pytest.raises(ValueError, match="encrypted"):
         nn.load(tmp_path / "encrypted.npz")
 

@@ -105,12 +105,15 @@ BAD_SETTINGS = [
 ]
 
 
+def _ids(cases: list) -> list[str]:
+    """Test ids that name the class and the settings of each case."""
+    return [f"{c.__name__}-{'-'.join(f'{k}={v!r}' for k, v in s.items())}" for c, s, *_ in cases]
+
+
 @pytest.mark.parametrize(
     "cls, settings, error, message",
     BAD_SETTINGS,
-    ids=[
-        f"{c.__name__}-{'-'.join(f'{k}={v!r}' for k, v in s.items())}" for c, s, *_ in BAD_SETTINGS
-    ],
+    ids=_ids(BAD_SETTINGS),
 )
 def test_the_constructors_refuse_a_bad_setting_naming_it(cls, settings, error, message):
     with pytest.raises(error, match=message):
@@ -155,9 +158,7 @@ BAD_SCHEDULES = [
 @pytest.mark.parametrize(
     "cls, settings, error, message",
     BAD_SCHEDULES,
-    ids=[
-        f"{c.__name__}-{'-'.join(f'{k}={v!r}' for k, v in s.items())}" for c, s, *_ in BAD_SCHEDULES
-    ],
+    ids=_ids(BAD_SCHEDULES),
 )
 def test_the_schedules_refuse_a_bad_setting_naming_it(cls, settings, error, message):
     opt = nn.SGD([_w()], lr=0.1)
