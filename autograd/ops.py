@@ -11,6 +11,7 @@ broadcast operands come back in the broadcast shape; the backward driver sums th
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -489,3 +490,265 @@ def stack(*xs: np.ndarray, axis: int = 0) -> np.ndarray:
 stack.defvjp_argnum(
     lambda argnum, g, out, *xs, axis=0: g[(slice(None),) * (axis % out.ndim) + (argnum,)]
 )
+
+
+# --- more elementwise functions: numpy's ufuncs, with PyTorch's derivative formulas ------------
+
+
+def _ufunc(ufunc: np.ufunc, rule: Any) -> Any:
+    """A primitive whose forward is the numpy ufunc itself, and its one rule."""
+    return primitive(ufunc, aliases=False).defvjp(rule)
+
+
+sin = _ufunc(np.sin, lambda g, out, x: g * np.cos(x))
+cos = _ufunc(np.cos, lambda g, out, x: g * -np.sin(x))
+tan = _ufunc(np.tan, lambda g, out, x: g * (1.0 + out * out))
+arcsin = _ufunc(np.arcsin, lambda g, out, x: g / np.sqrt(1.0 - x * x))
+arccos = _ufunc(np.arccos, lambda g, out, x: -g / np.sqrt(1.0 - x * x))
+arctan = _ufunc(np.arctan, lambda g, out, x: g / (x * x + 1.0))
+sinh = _ufunc(np.sinh, lambda g, out, x: g * np.cosh(x))
+cosh = _ufunc(np.cosh, lambda g, out, x: g * np.sinh(x))
+arcsinh = _ufunc(np.arcsinh, lambda g, out, x: g / np.sqrt(x * x + 1.0))
+arccosh = _ufunc(np.arccosh, lambda g, out, x: g / np.sqrt(x * x - 1.0))
+arctanh = _ufunc(np.arctanh, lambda g, out, x: g / (1.0 - x * x))
+log1p = _ufunc(np.log1p, lambda g, out, x: g / (x + 1.0))
+expm1 = _ufunc(np.expm1, lambda g, out, x: g * (out + 1.0))
+log2 = _ufunc(np.log2, lambda g, out, x: g / (x * np.log(2.0)))
+log10 = _ufunc(np.log10, lambda g, out, x: g / (x * np.log(10.0)))
+exp2 = _ufunc(np.exp2, lambda g, out, x: g * out * np.log(2.0))
+square = _ufunc(np.square, lambda g, out, x: g * 2.0 * x)
+reciprocal = _ufunc(np.reciprocal, lambda g, out, x: -g * (out * out))
+
+logaddexp = primitive(np.logaddexp, aliases=False).defvjp(
+    lambda g, out, x, y: g / (np.exp(y - x) + 1.0),
+    lambda g, out, x, y: g / (np.exp(x - y) + 1.0),
+)
+# atan2(y, x): d/dy = x / (x^2 + y^2), d/dx = -y / (x^2 + y^2)
+arctan2 = primitive(np.arctan2, aliases=False).defvjp(
+    lambda g, out, y, x: g * x / (x * x + y * y),
+    lambda g, out, y, x: g * -y / (x * x + y * y),
+)
+hypot = primitive(np.hypot, aliases=False).defvjp(
+    lambda g, out, x, y: g * x / out, lambda g, out, x, y: g * y / out
+)
+
+
+@primitive(aliases=False)
+def zeros_like(x: np.ndarray) -> np.ndarray:
+    """Zeros of x's shape and dtype: the gradient of a piecewise-constant op."""
+    return np.zeros_like(x)
+
+
+zeros_like.defvjp(lambda g, out, x: zeros_like(g))
+
+
+def _step(ufunc: Any) -> Any:
+    """A piecewise-constant function (floor, sign, ...): its gradient is zero everywhere, even
+    for an infinite or nan output gradient (as PyTorch)."""
+    return primitive(ufunc, aliases=False).defvjp(lambda g, out, x: zeros_like(g))
+
+
+sign = _step(np.sign)
+floor = _step(np.floor)
+ceil = _step(np.ceil)
+rint = _step(np.rint)
+trunc = _step(np.trunc)
+
+
+@primitive(name="round", aliases=False)
+def round_(x: np.ndarray, decimals: int = 0) -> np.ndarray:
+    """numpy's round (halves to even, as PyTorch); its gradient is zero."""
+    return np.round(x, decimals)
+
+
+round_.defvjp(lambda g, out, x, decimals=0: zeros_like(g))
+
+
+# --- activations: PyTorch's definitions, edges included ----------------------------------------
+
+
+@primitive(aliases=False)
+def softplus(x: np.ndarray, beta: float = 1.0, threshold: float = 20.0) -> np.ndarray:
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (PyTorch's softplus)."""
+    bx = x * beta
+    with np.errstate(invalid="ignore"):
+        return np.where(bx > threshold, x, np.logaddexp(0.0, bx) / beta).astype(x.dtype, copy=False)
+
+
+softplus.defvjp(
+    lambda g, out, x, beta=1.0, threshold=20.0: where(
+        x * beta > threshold, g, g * sigmoid(x * beta)
+    )
+)
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    """The error function, elementwise (numpy has none; Python's math.erf is exact to an ulp)."""
+    return np.asarray(_ERF(x), dtype=np.result_type(x, np.float32))
+
+
+_ERF = np.frompyfunc(math.erf, 1, 1)
+
+
+@primitive(aliases=False)
+def erf(x: np.ndarray) -> np.ndarray:
+    """The error function; derivative 2 / sqrt(pi) exp(-x^2)."""
+    return _erf(x)
+
+
+erf.defvjp(lambda g, out, x: g * (2.0 / math.sqrt(math.pi)) * np.exp(-(x * x)))
+
+
+@primitive(aliases=False)
+def gelu(x: np.ndarray) -> np.ndarray:
+    """x Phi(x), Phi the standard normal distribution function (PyTorch's exact GELU)."""
+    return x * 0.5 * (1.0 + _erf(x * math.sqrt(0.5)))
+
+
+# d/dx x Phi(x) = Phi(x) + x phi(x), written with primitives so it differentiates again
+gelu.defvjp(
+    lambda g, out, x: g
+    * (
+        0.5 * (1.0 + erf(x * math.sqrt(0.5)))
+        + x * np.exp(-0.5 * (x * x)) * (0.5 * math.sqrt(2.0 / math.pi))
+    )
+)
+
+
+@primitive(aliases=False)
+def leaky_relu(x: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
+    """x where x > 0, else negative_slope * x; the derivative at 0 is the slope (as PyTorch)."""
+    return np.where(x > 0, x, x * negative_slope)
+
+
+leaky_relu.defvjp(
+    lambda g, out, x, negative_slope=0.01: where(x > 0, g, g * negative_slope)
+)
+
+
+@primitive(aliases=False)
+def elu(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    """x where x > 0, else alpha (exp(x) - 1); nan passes through (as PyTorch)."""
+    with np.errstate(invalid="ignore"):
+        return np.where(x <= 0, alpha * np.expm1(np.minimum(x, 0.0)), x)
+
+
+elu.defvjp(lambda g, out, x, alpha=1.0: where(x <= 0, g * alpha * np.exp(x), g))
+
+
+# --- more reductions ---------------------------------------------------------------------------
+
+
+def _to_last(x: Any, axis: tuple[int, ...] | None) -> tuple[Any, tuple[int, ...], tuple]:
+    """x with the reduced axes moved to the end and flattened into one: (kept..., n).
+
+    Returns the array, the permutation used and the permuted shape, to undo it with `_from_last`.
+    """
+    axes = tuple(range(x.ndim)) if axis is None else axis
+    perm = tuple(a for a in range(x.ndim) if a not in axes) + axes
+    moved = np.transpose(x, perm)
+    kept = moved.shape[: x.ndim - len(axes)]
+    n = int(np.prod(moved.shape[len(kept) :], dtype=np.int64))
+    return moved.reshape(kept + (n,)), perm, moved.shape
+
+
+def _from_last(y: np.ndarray, perm: tuple[int, ...], shape: tuple) -> np.ndarray:
+    return np.transpose(y.reshape(shape), np.argsort(perm))
+
+
+def _exclusive_cumprod(x: np.ndarray, reverse: bool = False) -> np.ndarray:
+    """Along the last axis: the product of the elements before each one (after, if reverse)."""
+    if reverse:
+        return _exclusive_cumprod(x[..., ::-1])[..., ::-1]
+    out = np.ones_like(x)
+    np.cumprod(x[..., :-1], axis=-1, out=out[..., 1:])
+    return out
+
+
+@primitive(aliases=False)
+def prod_others(x: np.ndarray, axis: tuple[int, ...] | None = None) -> np.ndarray:
+    """For each element, the product of the other elements of its slice along `axis`: the
+    derivative of `prod`, computed with products before and after it, so zeros are exact."""
+    flat, perm, shape = _to_last(x, axis)
+    return _from_last(_exclusive_cumprod(flat) * _exclusive_cumprod(flat, True), perm, shape)
+
+
+@primitive(aliases=False)
+def _prod_others_vjp(gx: np.ndarray, x: np.ndarray, axis: Any = None) -> np.ndarray:
+    """r_k = sum over i != k of G_i times the product of x_j over j not in {i, k}: the VJP of
+    `prod_others`, by the number of zeros in each slice (none, one, two, more). Not
+    differentiable again: `prod` has first and second derivatives."""
+    g, perm, shape = _to_last(gx, axis)
+    v = _to_last(x, axis)[0]
+    zero = v == 0
+    z = zero.sum(axis=-1, keepdims=True)
+    nz = np.where(zero, 1.0, v)  # the zeros replaced by ones
+    q = np.prod(nz, axis=-1, keepdims=True)  # the product of the non-zero elements
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        s = np.sum(np.where(zero, 0.0, g / nz), axis=-1, keepdims=True)
+        gz = np.sum(np.where(zero, g, 0.0), axis=-1, keepdims=True)
+        r = np.where(
+            z == 0,
+            q / nz * (s - g / nz),
+            np.where(
+                z == 1,
+                np.where(zero, q * s, gz * q / nz),
+                np.where((z == 2) & zero, (gz - g) * q, 0.0),
+            ),
+        )
+    return _from_last(r.astype(x.dtype, copy=False), perm, shape)
+
+
+prod_others.defvjp(lambda g, out, x, axis=None: _prod_others_vjp(g, x, axis=axis))
+
+
+@primitive(aliases=False)
+def prod(x: np.ndarray, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> np.ndarray:
+    """The product over `axis`; the gradient of each element is the product of the others
+    (exact where some elements are zero, as PyTorch)."""
+    return np.prod(x, axis=axis, keepdims=keepdims)
+
+
+prod.defvjp(
+    lambda g, out, x, axis=None, keepdims=False: _expand(g, x.shape, axis, keepdims)
+    * prod_others(x, axis=axis)
+)
+
+
+@primitive(aliases=False)
+def cumsum(x: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Running sums along `axis`; the gradient is the running sum of g from the other end."""
+    return np.cumsum(x, axis=axis)
+
+
+def _reverse_cumsum(g: Any, axis: int) -> Any:
+    flip = (slice(None),) * (axis % g.ndim) + (slice(None, None, -1),)
+    return getitem(cumsum(getitem(g, index=flip), axis=axis), index=flip)
+
+
+cumsum.defvjp(lambda g, out, x, axis=0: _reverse_cumsum(g, axis))
+
+
+@primitive(aliases=False)
+def norm2(x: np.ndarray, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
+    """sqrt(sum(x^2)) over `axis`: the 2-norm of vectors, the Frobenius norm of matrices.
+    Its gradient x / norm is 0 where the norm is 0 (as PyTorch)."""
+    return np.sqrt(np.add.reduce(x * x, axis=axis, keepdims=keepdims))
+
+
+def _norm2_vjp(g: Any, out: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    norm = _expand(out, x.shape, axis, keepdims)
+    return x * (_expand(g, x.shape, axis, keepdims) / where(norm == 0, np.inf, norm))
+
+
+norm2.defvjp(_norm2_vjp)
+
+
+@primitive(aliases=False)
+def sqrt_or_zero(x: np.ndarray) -> np.ndarray:
+    """sqrt, whose gradient is 0 (not inf) where x is 0: `std` of constant data has gradient 0
+    in PyTorch."""
+    return np.sqrt(x)
+
+
+sqrt_or_zero.defvjp(lambda g, out, x: g / where(out == 0, np.inf, 2.0 * out))

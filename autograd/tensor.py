@@ -452,8 +452,41 @@ class Tensor(Node):
     def __ne__(self, other: Any) -> np.ndarray:  # type: ignore[override]
         return self._data != _raw(other)
 
+    def _scalar(self, what: str) -> Any:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"{what} needs a one-element tensor; this one has shape {self.shape} "
+                f"({self._data.size} elements)"
+            )
+        return self._data.reshape(())
+
+    def __float__(self) -> float:
+        return float(self._scalar("float()"))
+
+    def __int__(self) -> int:
+        return int(self._scalar("int()"))
+
     def __bool__(self) -> bool:
-        return bool(self._data)
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"the truth value of a tensor of shape {self.shape} is ambiguous: use "
+                "(t > 0).any() or .all(), or a one-element tensor"
+            )
+        return bool(self._data.reshape(()))
+
+    def __abs__(self) -> Tensor:
+        return ops.absolute(self)
+
+    def __round__(self, ndigits: int | None = None) -> Tensor:
+        return self.round(ndigits or 0)
+
+    def tolist(self) -> Any:
+        """The data as (nested lists of) Python floats."""
+        return self._data.tolist()
+
+    def copy(self) -> Tensor:
+        """A new tensor with the same values, recorded (gradients flow back, as torch.clone)."""
+        return ops.copy(self)
 
     def __getitem__(self, index: Any) -> Tensor:
         return ops.getitem(self, index=_index(index))
@@ -493,27 +526,103 @@ class Tensor(Node):
         raw_inputs = tuple(_raw(x) for x in inputs)
         return getattr(ufunc, method)(*raw_inputs, **kwargs)
 
+    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+        """numpy's functions on Tensors: the ones in `IMPLEMENTED` record, the others run on
+        the arrays or raise a TypeError naming them (see `autograd.numpy_functions`)."""
+        impl = IMPLEMENTED.get(func)
+        if impl is not None:
+            return impl(*args, **kwargs)
+        return _api.fallback(func, args, kwargs)
+
     # --- methods -----------------------------------------------------------------------------
 
-    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Sum over `axis` (None: all); the gradient broadcasts back."""
-        if axis is None and not keepdims:
+    def _reducible(self, name: str, dtype: Any, out: Any) -> Tensor:
+        """This tensor, cast to `dtype` if given, after refusing `out=` (numpy's keywords)."""
+        if out is not None:
+            raise TypeError(
+                f"{name}(out=...) is not supported on Tensors: the result is a new Tensor"
+            )
+        if dtype is None or np.dtype(dtype) == self.dtype:
+            return self
+        return self.astype(dtype)
+
+    def sum(
+        self, axis: Axis = None, dtype: Any = None, out: Any = None, keepdims: bool = False
+    ) -> Tensor:
+        """Sum over `axis` (None: all); the gradient broadcasts back. `dtype` sums in that
+        floating type; `out` must be None (numpy's keywords, so numpy's functions work)."""
+        if axis is None and not keepdims and dtype is None and out is None:
             return ops.sum_(self)  # the defaults: nothing to record
-        return ops.sum_(self, axis=_normalize_axis(axis, self.ndim), keepdims=keepdims)
+        x = self._reducible("sum", dtype, out)
+        return ops.sum_(x, axis=_normalize_axis(axis, self.ndim), keepdims=keepdims)
 
-    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    def mean(
+        self, axis: Axis = None, dtype: Any = None, out: Any = None, keepdims: bool = False
+    ) -> Tensor:
         """Arithmetic mean over `axis` (None: all)."""
-        if axis is None and not keepdims:
+        if axis is None and not keepdims and dtype is None and out is None:
             return ops.mean(self)
-        return ops.mean(self, axis=_normalize_axis(axis, self.ndim), keepdims=keepdims)
+        x = self._reducible("mean", dtype, out)
+        return ops.mean(x, axis=_normalize_axis(axis, self.ndim), keepdims=keepdims)
 
-    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    def max(self, axis: Axis = None, out: Any = None, keepdims: bool = False) -> Tensor:
         """Maximum over `axis`; tied maxima share the gradient equally."""
-        return ops.max_(self, axis=_normalize_axis(axis, self.ndim), keepdims=keepdims)
+        x = self._reducible("max", None, out)
+        return ops.max_(x, axis=_normalize_axis(axis, self.ndim), keepdims=keepdims)
 
-    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    def min(self, axis: Axis = None, out: Any = None, keepdims: bool = False) -> Tensor:
         """Minimum over `axis`; tied minima share the gradient equally."""
-        return ops.min_(self, axis=_normalize_axis(axis, self.ndim), keepdims=keepdims)
+        x = self._reducible("min", None, out)
+        return ops.min_(x, axis=_normalize_axis(axis, self.ndim), keepdims=keepdims)
+
+    def prod(
+        self, axis: Axis = None, dtype: Any = None, out: Any = None, keepdims: bool = False
+    ) -> Tensor:
+        """Product over `axis`; each element's gradient is the product of the others (exact
+        with zeros, as PyTorch)."""
+        x = self._reducible("prod", dtype, out)
+        return ops.prod(x, axis=_normalize_axis(axis, self.ndim), keepdims=keepdims)
+
+    def var(
+        self, axis: Axis = None, dtype: Any = None, out: Any = None, ddof: float = 0,
+        keepdims: bool = False,
+    ) -> Tensor:
+        """Variance over `axis`, dividing by n - ddof (numpy's default ddof=0; PyTorch's 1)."""
+        x = self._reducible("var", dtype, out)
+        return _api.var(x, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def std(
+        self, axis: Axis = None, dtype: Any = None, out: Any = None, ddof: float = 0,
+        keepdims: bool = False,
+    ) -> Tensor:
+        """Standard deviation, sqrt(var); its gradient is 0 where it is 0 (as PyTorch)."""
+        x = self._reducible("std", dtype, out)
+        return _api.std(x, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def cumsum(self, axis: int | None = None, dtype: Any = None, out: Any = None) -> Tensor:
+        """Running sums along `axis` (None: of the flattened tensor)."""
+        x = self._reducible("cumsum", dtype, out)
+        if axis is None:
+            return ops.cumsum(x.reshape((-1,)), axis=0)
+        (axis,) = _normalize_axis(axis, self.ndim) or (0,)
+        return ops.cumsum(x, axis=axis)
+
+    def norm(self, ord: Any = None, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """numpy.linalg.norm: vector norms (2, 1, inf, -inf), matrix norms ('fro', 1, -1, inf,
+        -inf); with no ord and no axis, the 2-norm of all elements."""
+        return _api.norm(self, ord=ord, axis=axis, keepdims=keepdims)
+
+    def argmax(self, axis: int | None = None, out: Any = None, keepdims: bool = False) -> Any:
+        """Index of the maximum (an integer array: no gradient)."""
+        return self._data.argmax(axis=axis, out=out, keepdims=keepdims)
+
+    def argmin(self, axis: int | None = None, out: Any = None, keepdims: bool = False) -> Any:
+        """Index of the minimum (an integer array: no gradient)."""
+        return self._data.argmin(axis=axis, out=out, keepdims=keepdims)
+
+    def argsort(self, axis: int | None = -1, kind: Any = None, order: Any = None) -> Any:
+        """Indices that sort along `axis` (an integer array: no gradient)."""
+        return self._data.argsort(axis=axis, kind=kind, order=order)
 
     def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """log(sum(exp(x))) over `axis`, stable for large inputs."""
@@ -550,6 +659,89 @@ class Tensor(Node):
     def relu(self) -> Tensor:
         return ops.relu(self)
 
+    def sin(self) -> Tensor:
+        return ops.sin(self)
+
+    def cos(self) -> Tensor:
+        return ops.cos(self)
+
+    def tan(self) -> Tensor:
+        return ops.tan(self)
+
+    def arctan(self) -> Tensor:
+        return ops.arctan(self)
+
+    def sinh(self) -> Tensor:
+        return ops.sinh(self)
+
+    def cosh(self) -> Tensor:
+        return ops.cosh(self)
+
+    def log1p(self) -> Tensor:
+        """log(1 + x), exact for small x."""
+        return ops.log1p(self)
+
+    def expm1(self) -> Tensor:
+        """exp(x) - 1, exact for small x."""
+        return ops.expm1(self)
+
+    def log2(self) -> Tensor:
+        return ops.log2(self)
+
+    def log10(self) -> Tensor:
+        return ops.log10(self)
+
+    def exp2(self) -> Tensor:
+        return ops.exp2(self)
+
+    def square(self) -> Tensor:
+        return ops.square(self)
+
+    def reciprocal(self) -> Tensor:
+        return ops.reciprocal(self)
+
+    def pow(self, exponent: Any) -> Tensor:
+        """self ** exponent."""
+        return self**exponent
+
+    def sign(self) -> Tensor:
+        """-1, 0 or 1 (nan for nan); its gradient is zero, as PyTorch's."""
+        return ops.sign(self)
+
+    def floor(self) -> Tensor:
+        """Round down; the gradient is zero."""
+        return ops.floor(self)
+
+    def ceil(self) -> Tensor:
+        """Round up; the gradient is zero."""
+        return ops.ceil(self)
+
+    def round(self, decimals: int = 0, out: Any = None) -> Tensor:
+        """Round to `decimals` places, halves to even (numpy and PyTorch); the gradient is zero."""
+        x = self._reducible("round", None, out)
+        return ops.round_(x, decimals=int(decimals)) if decimals else ops.round_(x)
+
+    def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+        """log(1 + exp(beta x)) / beta, x itself past the threshold (PyTorch's softplus)."""
+        return ops.softplus(self, beta=float(beta), threshold=float(threshold))
+
+    def gelu(self, approximate: str = "none") -> Tensor:
+        """x Phi(x) (PyTorch's GELU); approximate="tanh" for the tanh formula."""
+        if approximate == "none":
+            return ops.gelu(self)
+        if approximate == "tanh":
+            inner = (self + 0.044715 * self * self * self) * np.sqrt(2.0 / np.pi)
+            return 0.5 * self * (1.0 + ops.tanh(inner))
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        """x where x > 0, else negative_slope * x."""
+        return ops.leaky_relu(self, negative_slope=float(negative_slope))
+
+    def elu(self, alpha: float = 1.0) -> Tensor:
+        """x where x > 0, else alpha (exp(x) - 1)."""
+        return ops.elu(self, alpha=float(alpha))
+
     def clip(self, lo: Any = None, hi: Any = None) -> Tensor:
         """Limit the values to [lo, hi] (either may be None)."""
         if lo is None and hi is None:
@@ -561,6 +753,47 @@ class Tensor(Node):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return ops.reshape(self, shape=tuple(shape))
+
+    def ravel(self) -> Tensor:
+        """The data as 1-D (numpy's ravel; a view where it can be)."""
+        return ops.reshape(self, shape=(-1,))
+
+    def squeeze(self, axis: Axis = None) -> Tensor:
+        """Drop axes of length one (all, or those named)."""
+        return _api.squeeze(self, axis)
+
+    def expand_dims(self, axis: int | tuple[int, ...]) -> Tensor:
+        """A new axis of length one at `axis` (numpy's expand_dims)."""
+        return _api.expand_dims(self, axis)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        """PyTorch's name for expand_dims with one axis."""
+        return _api.expand_dims(self, dim)
+
+    def repeat(self, repeats: Any, axis: int | None = None) -> Tensor:
+        """numpy's repeat: each element `repeats` times along `axis` (PyTorch's `repeat` is
+        numpy's `tile`)."""
+        return _api.repeat(self, repeats, axis)
+
+    def tile(self, reps: Any) -> Tensor:
+        """numpy's tile: the whole tensor `reps` times along each axis."""
+        return _api.tile(self, reps)
+
+    def take_along_axis(self, indices: Any, axis: int | None) -> Tensor:
+        """Pick the elements `indices` names along `axis` (numpy's take_along_axis)."""
+        return _api.take_along_axis(self, indices, axis)
+
+    def gather(self, dim: int, index: Any) -> Tensor:
+        """PyTorch's name for take_along_axis."""
+        return _api.take_along_axis(self, index, dim)
+
+    def dot(self, other: Any) -> Tensor:
+        """numpy's dot product."""
+        return _api.dot(self, other)
+
+    def outer(self, other: Any) -> Tensor:
+        """Every product of an element of self and one of other, as a matrix."""
+        return _api.outer(self, other)
 
     def flatten(self) -> Tensor:
         """The data as 1-D, sharing memory where it can (a view, as `reshape(-1)`)."""
@@ -647,15 +880,19 @@ _UFUNCS = {
     np.matmul: ops.matmul,
     np.maximum: ops.maximum,
     np.minimum: ops.minimum,
-    np.exp: ops.exp,
-    np.log: ops.log,
-    np.sqrt: ops.sqrt,
-    np.tanh: ops.tanh,
     np.absolute: ops.absolute,
+    np.logaddexp: ops.logaddexp,
+    np.arctan2: ops.arctan2,
+    np.hypot: ops.hypot,
 }
-# ufuncs whose results carry no gradient (they are piecewise constant or boolean)
+_ELEMENTWISE = [
+    "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "square", "reciprocal",
+    "tanh", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh",
+    "arccosh", "arctanh", "sign", "floor", "ceil", "rint", "trunc",
+]  # numpy's name, and the primitive's in autograd.ops
+_UFUNCS.update((getattr(np, name), getattr(ops, name)) for name in _ELEMENTWISE)
+# ufuncs whose results hold no number that could carry a gradient (booleans)
 _NONDIFF = {
-    np.sign,
     np.greater,
     np.greater_equal,
     np.less,
@@ -665,12 +902,15 @@ _NONDIFF = {
     np.isfinite,
     np.isnan,
     np.isinf,
-    np.floor,
-    np.ceil,
+    np.signbit,
     np.logical_and,
     np.logical_or,
     np.logical_not,
+    np.logical_xor,
 }
+
+IMPLEMENTED: dict[Any, Callable[..., Any]] = {}
+"""numpy function -> its Tensor implementation, filled by `autograd.numpy_functions`."""
 
 
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
@@ -723,3 +963,5 @@ def _private_gradient_probe() -> None:
 
 
 graph.calibrate_private_refs(_private_gradient_probe)
+
+from autograd import numpy_functions as _api  # noqa: E402  (it builds on Tensor)

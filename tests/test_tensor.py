@@ -106,10 +106,12 @@ def test_numpy_ufuncs_record_when_differentiable():
     assert isinstance(y, Tensor)
     y.sum().backward()
     assert_close(x.grad, np.exp([0.5, 1.5]) + 1)
-    assert isinstance(np.sign(x), np.ndarray)
-    with pytest.raises(TypeError, match="not differentiable"):
-        np.sin(x)
-    assert isinstance(np.sin(Tensor([1.0])), np.ndarray)  # no gradient wanted: a plain array
+    s = np.sign(x)  # piecewise constant: recorded, with gradient zero (as PyTorch)
+    assert isinstance(s, Tensor) and s.requires_grad
+    assert isinstance(np.isnan(x), np.ndarray) and np.isnan(x).dtype == bool
+    with pytest.raises(TypeError, match="numpy.fmod .*not differentiable"):
+        np.fmod(x, 2.0)
+    assert isinstance(np.fmod(Tensor([1.0]), 2.0), np.ndarray)  # no gradient wanted: an array
 
 
 def test_comparisons_give_boolean_arrays_outside_the_graph():
