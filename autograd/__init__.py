@@ -29,6 +29,7 @@ from autograd.mode import (
     no_grad,
     set_grad_enabled,
 )
+from autograd.numpy_functions import dot, outer, take_along_axis
 from autograd.primitive import Primitive, primitive
 from autograd.tensor import Tensor, concatenate, linear, maximum, minimum, stack, where
 from autograd.value import Value
@@ -44,6 +45,7 @@ __all__ = [
     "arange",
     "concatenate",
     "detect_anomaly",
+    "dot",
     "enable_grad",
     "eye",
     "full",
@@ -61,11 +63,13 @@ __all__ = [
     "ones",
     "ones_like",
     "ops",
+    "outer",
     "primitive",
     "rand",
     "randn",
     "set_grad_enabled",
     "stack",
+    "take_along_axis",
     "tensor",
     "value_and_grad",
     "where",

@@ -518,7 +518,15 @@ class Tensor(Node):
             return _ufunc_into(ufunc, method, inputs[1:], {"out": inputs[0]})
         if ufunc is np.add and method == "reduce" and set(kwargs) <= {"axis", "keepdims"}:
             return inputs[0].sum(axis=kwargs.get("axis", 0), keepdims=kwargs.get("keepdims", False))
-        if any(isinstance(x, Tensor) and x.requires_grad for x in inputs) and ufunc not in _NONDIFF:
+        grad = any(isinstance(x, Tensor) and x.requires_grad for x in inputs)
+        if grad and fn is not None and method == "__call__":
+            given = ", ".join(f"{k}=" for k in kwargs)
+            raise TypeError(
+                f"numpy.{ufunc.__name__}(..., {given}) is not supported on Tensors that require "
+                f"grad: call it without those keywords (cast with t.astype(dtype), mask with "
+                f"autograd.where)"
+            )
+        if grad and ufunc not in _NONDIFF:
             raise TypeError(
                 f"numpy.{ufunc.__name__} ({method}) is not differentiable on Tensors; the "
                 f"differentiable ufuncs are {', '.join(sorted(u.__name__ for u in _UFUNCS))}"

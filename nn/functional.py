@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, maximum, ops, primitive, where
+from autograd import Tensor, maximum, ops, primitive
 from autograd.ops import log
 
 # --- activations -----------------------------------------------------------------------------
@@ -34,7 +34,22 @@ def sigmoid(x: Tensor) -> Tensor:
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     """x where x > 0, else negative_slope * x (PyTorch's default slope)."""
-    return where(x > 0, x, x * negative_slope)
+    return x.leaky_relu(negative_slope)
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """x Phi(x), Phi the standard normal distribution function (PyTorch's GELU)."""
+    return x.gelu(approximate)
+
+
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta x)) / beta: a smooth relu (PyTorch's softplus)."""
+    return x.softplus(beta, threshold)
+
+
+def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    """x where x > 0, else alpha (exp(x) - 1)."""
+    return x.elu(alpha)
 
 
 def identity(x: Tensor) -> Tensor:
@@ -47,13 +62,17 @@ ACTIVATIONS: dict[str | None, Callable[[Tensor], Tensor]] = {
     "tanh": tanh,
     "sigmoid": sigmoid,
     "leaky_relu": leaky_relu,
+    "gelu": gelu,
+    "softplus": softplus,
+    "elu": elu,
     "linear": identity,
     None: identity,
 }
 
 
 def get_activation(activation: str | Callable | None) -> Callable[[Tensor], Tensor]:
-    """An activation by name ("relu", "tanh", "sigmoid", "leaky_relu", None) or as a function."""
+    """An activation by name ("relu", "tanh", "sigmoid", "leaky_relu", "gelu", "softplus",
+    "elu", None) or as a function."""
     if callable(activation):
         return activation
     try:
