@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import methodcaller
 
 import numpy as np
 import pytest
@@ -23,6 +24,8 @@ class Case:
     low: float = -2.0  # inputs are drawn from +-[low_abs, high]
     high: float = 2.0
     positive: bool = False  # inputs in [0.3, high] instead
+    domain: tuple[float, float] | None = None  # inputs uniform in [lo, hi] instead
+    fixed: tuple | None = None  # these inputs in every test (zeros, ties), instead of random ones
 
 
 def tsum(dims):
@@ -200,13 +203,359 @@ CASES = {
     ),
 }
 
+# --- issue 12: what Tensor took from numpy -------------------------------------------------------
+
+F = torch.nn.functional
+
+# numpy's elementwise functions: numpy name -> (torch's function, how inputs are drawn). Each is
+# a row as the ufunc, np.<name>(t), and one as the Tensor method unless listed in UFUNC_ONLY.
+ELEMENTWISE = {
+    "sin": (torch.sin, {}),
+    "cos": (torch.cos, {}),
+    "tan": (torch.tan, {"domain": (-1.4, 1.4)}),
+    "arcsin": (torch.arcsin, {"domain": (-0.95, 0.95)}),
+    "arccos": (torch.arccos, {"domain": (-0.95, 0.95)}),
+    "arctan": (torch.arctan, {"high": 4.0}),
+    "sinh": (torch.sinh, {}),
+    "cosh": (torch.cosh, {}),
+    "arcsinh": (torch.arcsinh, {"high": 4.0}),
+    "arccosh": (torch.arccosh, {"domain": (1.05, 4.0)}),
+    "arctanh": (torch.arctanh, {"domain": (-0.95, 0.95)}),
+    "log1p": (torch.log1p, {"domain": (-0.9, 3.0)}),
+    "expm1": (torch.expm1, {}),
+    "log2": (torch.log2, {"positive": True}),
+    "log10": (torch.log10, {"positive": True}),
+    "exp2": (torch.exp2, {}),
+    "square": (torch.square, {}),
+    "reciprocal": (torch.reciprocal, {}),
+    # piecewise constant: the gradient is zero everywhere, as PyTorch's
+    "sign": (torch.sign, {}),
+    "floor": (torch.floor, {}),
+    "ceil": (torch.ceil, {}),
+    "rint": (torch.round, {}),
+    "trunc": (torch.trunc, {}),
+}
+UFUNC_ONLY = {"arcsin", "arccos", "arcsinh", "arccosh", "arctanh", "rint", "trunc"}
+for _name, (_theirs, _draw) in ELEMENTWISE.items():
+    CASES[f"np.{_name}"] = Case(getattr(np, _name), _theirs, ((3, 4),), **_draw)
+    if _name not in UFUNC_ONLY:
+        CASES[_name] = Case(methodcaller(_name), _theirs, ((2, 3, 2),), **_draw)
+
+# fixed inputs for prod: a slice with no zero, one with one zero, one with two
+PROD_ROWS = [[0.5, -1.5, 2.0, 1.2], [0.7, 0.0, -1.3, 1.1], [0.0, 1.4, 0.0, -0.8]]
+PROD_ONE_ZERO = [[0.5, -1.5, 2.0], [0.7, 0.0, -1.3]]
+PROD_TWO_ZEROS = [[0.5, 0.0, 2.0], [0.7, 0.0, -1.3]]
+
+# indices for take_along_axis / gather, with repeats (their gradients add up)
+TAKE_1 = np.array([[0, 0, 2, 3], [1, 1, 1, 0], [3, 2, 0, 0]])  # along axis 1 of (3, 4)
+TAKE_0 = np.array([[0, 2, 2, 1], [0, 0, 1, 1], [2, 2, 2, 2], [1, 0, 0, 1], [0, 1, 2, 0]])
+
+
+def vnorm(*args, **kwargs):
+    return lambda a: torch.linalg.vector_norm(a, *args, **kwargs)
+
+
+def mnorm(*args, **kwargs):
+    return lambda a: torch.linalg.matrix_norm(a, *args, **kwargs)
+
+
+def numpy_dot(a, b):
+    """numpy's dot for N-D operands: the last axis of a against the second-to-last of b."""
+    return torch.tensordot(a, b, dims=([-1], [-2]))
+
+
+CASES |= {
+    # binary elementwise functions and pow, with broadcasting
+    "np.logaddexp": Case(np.logaddexp, torch.logaddexp, ((3, 1), (4,)), high=4.0),
+    "np.arctan2": Case(np.arctan2, torch.atan2, ((2, 3, 4), (3, 1))),
+    "np.hypot": Case(np.hypot, torch.hypot, ((1, 4), (3, 1))),
+    "pow_method": Case(lambda a, b: a.pow(b), torch.pow, ((3, 4), (4,)), positive=True),
+    "pow_method_const": Case(lambda a: a.pow(3), lambda a: a.pow(3), ((2, 3),)),
+    # rounding to decimals (zero gradients)
+    "round": Case(lambda a: a.round(), torch.round, ((3, 4),), high=4.0),
+    "round_decimals": Case(lambda a: a.round(1), lambda a: torch.round(a, decimals=1), ((3, 4),)),
+    "np.round_decimals": Case(
+        lambda a: np.round(a, 2), lambda a: torch.round(a, decimals=2), ((3, 4),)
+    ),
+    # activations, PyTorch's definitions
+    "softplus": Case(lambda a: a.softplus(), F.softplus, ((3, 4),), high=4.0),
+    "softplus_beta_threshold": Case(  # beta x crosses the threshold at x = 2.5
+        lambda a: a.softplus(beta=2, threshold=5),
+        lambda a: F.softplus(a, beta=2, threshold=5),
+        ((4, 5),),
+        domain=(-4.0, 4.0),
+    ),
+    "gelu": Case(lambda a: a.gelu(), F.gelu, ((3, 4),), high=3.0),
+    "gelu_tanh": Case(
+        lambda a: a.gelu(approximate="tanh"),
+        lambda a: F.gelu(a, approximate="tanh"),
+        ((3, 4),),
+        high=3.0,
+    ),
+    "leaky_relu": Case(lambda a: a.leaky_relu(), F.leaky_relu, ((3, 4),)),
+    "leaky_relu_0.2": Case(lambda a: a.leaky_relu(0.2), lambda a: F.leaky_relu(a, 0.2), ((3, 4),)),
+    "elu": Case(lambda a: a.elu(), F.elu, ((3, 4),)),
+    "elu_1.5": Case(lambda a: a.elu(alpha=1.5), lambda a: F.elu(a, alpha=1.5), ((3, 4),)),
+    # variance and standard deviation: numpy's ddof is PyTorch's correction
+    "var_all": Case(lambda a: a.var(), lambda a: a.var(correction=0), ((3, 4),)),
+    "var_all_ddof1": Case(lambda a: a.var(ddof=1), lambda a: a.var(correction=1), ((3, 4),)),
+    "var_axis": Case(lambda a: a.var(axis=1), lambda a: a.var(dim=1, correction=0), ((3, 4, 2),)),
+    "var_neg_axis_ddof1_keep": Case(
+        lambda a: a.var(axis=-1, ddof=1, keepdims=True),
+        lambda a: a.var(dim=-1, correction=1, keepdim=True),
+        ((3, 4),),
+    ),
+    "var_tuple_keep": Case(
+        lambda a: a.var(axis=(0, 2), keepdims=True),
+        lambda a: a.var(dim=(0, 2), correction=0, keepdim=True),
+        ((3, 4, 2),),
+    ),
+    "std_all": Case(lambda a: a.std(), lambda a: a.std(correction=0), ((3, 4),)),
+    "std_all_ddof1_keep": Case(
+        lambda a: a.std(ddof=1, keepdims=True),
+        lambda a: a.std(dim=(0, 1), correction=1, keepdim=True),
+        ((3, 4),),
+    ),
+    "std_axis_ddof1": Case(
+        lambda a: a.std(axis=0, ddof=1), lambda a: a.std(dim=0, correction=1), ((3, 4),)
+    ),
+    "std_tuple": Case(
+        lambda a: a.std(axis=(2, 0)), lambda a: a.std(dim=(2, 0), correction=0), ((3, 4, 2),)
+    ),
+    "np.var": Case(
+        lambda a: np.var(a, axis=0, ddof=1), lambda a: a.var(dim=0, correction=1), ((3, 4),)
+    ),
+    "np.std": Case(
+        lambda a: np.std(a, axis=(0, 1), keepdims=True),
+        lambda a: a.std(dim=(0, 1), correction=0, keepdim=True),
+        ((3, 4, 2),),
+    ),
+    # prod, zeros included (fixed inputs: random ones keep away from 0)
+    "prod_all": Case(lambda a: a.prod(), torch.prod, ((3, 4),)),
+    "prod_axis": Case(lambda a: a.prod(axis=1), lambda a: a.prod(dim=1), ((3, 4, 2),)),
+    "prod_keep": Case(
+        lambda a: a.prod(axis=0, keepdims=True), lambda a: a.prod(dim=0, keepdim=True), ((3, 4),)
+    ),
+    "prod_tuple": Case(
+        lambda a: a.prod(axis=(0, 2)), lambda a: a.prod(dim=2).prod(dim=0), ((3, 4, 2),)
+    ),
+    "prod_rows_with_zeros": Case(
+        lambda a: a.prod(axis=1), lambda a: a.prod(dim=1), ((3, 4),), fixed=(PROD_ROWS,)
+    ),
+    "prod_columns_with_zeros_keep": Case(
+        lambda a: a.prod(axis=0, keepdims=True),
+        lambda a: a.prod(dim=0, keepdim=True),
+        ((4, 3),),
+        fixed=(np.transpose(PROD_ROWS),),
+    ),
+    "prod_all_one_zero": Case(lambda a: a.prod(), torch.prod, ((2, 3),), fixed=(PROD_ONE_ZERO,)),
+    "prod_all_two_zeros": Case(lambda a: a.prod(), torch.prod, ((2, 3),), fixed=(PROD_TWO_ZEROS,)),
+    "np.prod": Case(lambda a: np.prod(a, axis=-1), lambda a: a.prod(dim=-1), ((3, 4),)),
+    # cumsum: numpy's axis None is the flattened tensor
+    "cumsum_axis": Case(lambda a: a.cumsum(axis=1), lambda a: a.cumsum(dim=1), ((3, 4, 2),)),
+    "cumsum_neg_axis": Case(lambda a: a.cumsum(axis=-1), lambda a: a.cumsum(dim=-1), ((3, 4),)),
+    "cumsum_flat": Case(lambda a: a.cumsum(), lambda a: a.flatten().cumsum(dim=0), ((3, 4),)),
+    "np.cumsum": Case(lambda a: np.cumsum(a, axis=0), lambda a: a.cumsum(dim=0), ((3, 4),)),
+    "np.cumsum_flat": Case(np.cumsum, lambda a: a.flatten().cumsum(dim=0), ((2, 3),)),
+    # norms: vector norms over one axis, matrix norms over two
+    "norm_all": Case(lambda a: a.norm(), vnorm(), ((2, 3, 4),)),
+    "norm_all_keep": Case(lambda a: a.norm(keepdims=True), vnorm(keepdim=True), ((3, 4),)),
+    "norm_2_axis": Case(lambda a: a.norm(2, axis=1), vnorm(2, dim=1), ((3, 4, 2),)),
+    "norm_none_axis_keep": Case(
+        lambda a: a.norm(axis=0, keepdims=True), vnorm(dim=0, keepdim=True), ((3, 4),)
+    ),
+    "norm_1_axis": Case(lambda a: a.norm(1, axis=-1), vnorm(1, dim=-1), ((3, 4),)),
+    "norm_1_vector": Case(lambda a: a.norm(1), vnorm(1), ((5,),)),
+    "norm_inf_axis": Case(lambda a: a.norm(np.inf, axis=1), vnorm(np.inf, dim=1), ((3, 4),)),
+    "norm_neg_inf_axis_keep": Case(
+        lambda a: a.norm(-np.inf, axis=0, keepdims=True),
+        vnorm(-np.inf, dim=0, keepdim=True),
+        ((3, 4),),
+    ),
+    "norm_fro": Case(lambda a: a.norm("fro", axis=(1, 2)), mnorm("fro", dim=(1, 2)), ((2, 3, 4),)),
+    "norm_fro_matrix": Case(lambda a: a.norm("fro"), mnorm("fro"), ((3, 4),)),
+    "norm_matrix_1": Case(lambda a: a.norm(1, axis=(0, 1)), mnorm(1, dim=(0, 1)), ((3, 4),)),
+    "norm_matrix_neg1": Case(
+        lambda a: a.norm(-1, axis=(1, 2)), mnorm(-1, dim=(1, 2)), ((2, 3, 4),)
+    ),
+    "norm_matrix_inf": Case(lambda a: a.norm(np.inf), mnorm(np.inf), ((3, 4),)),
+    "norm_matrix_neg_inf_keep": Case(
+        lambda a: a.norm(-np.inf, axis=(2, 0), keepdims=True),
+        mnorm(-np.inf, dim=(2, 0), keepdim=True),
+        ((3, 4, 2),),
+    ),
+    "np.linalg.norm": Case(np.linalg.norm, vnorm(), ((3, 4),)),
+    "np.linalg.norm_axis": Case(lambda a: np.linalg.norm(a, axis=1), vnorm(dim=1), ((3, 4),)),
+    "np.linalg.norm_fro": Case(lambda a: np.linalg.norm(a, "fro"), mnorm("fro"), ((3, 4),)),
+    "np.linalg.norm_inf_keep": Case(
+        lambda a: np.linalg.norm(a, np.inf, axis=(0, 1), keepdims=True),
+        mnorm(np.inf, keepdim=True),
+        ((3, 4),),
+    ),
+    # dot with numpy's semantics, and outer
+    "dot_1d_1d": Case(lambda a, b: a.dot(b), torch.dot, ((4,), (4,))),
+    "dot_2d_1d": Case(lambda a, b: a.dot(b), torch.mv, ((3, 4), (4,))),
+    "dot_1d_2d": Case(lambda a, b: a.dot(b), lambda a, b: a @ b, ((4,), (4, 2))),
+    "dot_2d_2d": Case(lambda a, b: a.dot(b), torch.mm, ((3, 4), (4, 2))),
+    "dot_3d_1d": Case(lambda a, b: a.dot(b), lambda a, b: a @ b, ((2, 3, 4), (4,))),
+    "dot_3d_2d": Case(lambda a, b: a.dot(b), numpy_dot, ((2, 3, 4), (4, 5))),
+    "dot_3d_3d": Case(lambda a, b: a.dot(b), numpy_dot, ((2, 3, 4), (5, 4, 2))),
+    "dot_scalar": Case(lambda a, b: a.dot(b), lambda a, b: a * b, ((3,), ())),
+    "np.dot": Case(np.dot, torch.mm, ((3, 4), (4, 2))),
+    "np.dot_1d_3d": Case(np.dot, numpy_dot, ((4,), (2, 4, 3))),
+    "outer": Case(lambda a, b: a.outer(b), torch.outer, ((3,), (4,))),
+    "np.outer_flattens": Case(
+        np.outer, lambda a, b: torch.outer(a.flatten(), b.flatten()), ((2, 3), (2,))
+    ),
+    # shape
+    "squeeze": Case(lambda a: a.squeeze(), torch.squeeze, ((3, 1, 4, 1),)),
+    "squeeze_axis": Case(lambda a: a.squeeze(axis=1), lambda a: a.squeeze(1), ((3, 1, 4, 1),)),
+    "squeeze_axes": Case(
+        lambda a: a.squeeze(axis=(1, -1)), lambda a: a.squeeze((1, -1)), ((3, 1, 4, 1),)
+    ),
+    "np.squeeze": Case(np.squeeze, torch.squeeze, ((1, 3, 1),)),
+    "np.squeeze_axis": Case(lambda a: np.squeeze(a, 0), lambda a: a.squeeze(0), ((1, 3, 1),)),
+    "expand_dims": Case(lambda a: a.expand_dims(1), lambda a: a.unsqueeze(1), ((3, 4),)),
+    "expand_dims_tuple": Case(
+        lambda a: a.expand_dims((0, -1)), lambda a: a.unsqueeze(0).unsqueeze(-1), ((3, 4),)
+    ),
+    "unsqueeze": Case(lambda a: a.unsqueeze(-1), lambda a: a.unsqueeze(-1), ((3, 4),)),
+    "np.expand_dims": Case(
+        lambda a: np.expand_dims(a, (0, 2)), lambda a: a.unsqueeze(0).unsqueeze(2), ((3, 4),)
+    ),
+    "repeat_axis": Case(
+        lambda a: a.repeat(2, axis=1), lambda a: a.repeat_interleave(2, dim=1), ((3, 4),)
+    ),
+    "repeat_each": Case(
+        lambda a: a.repeat([1, 0, 2], axis=0),
+        lambda a: a.repeat_interleave(torch.tensor([1, 0, 2]), dim=0),
+        ((3, 4),),
+    ),
+    "repeat_flat": Case(lambda a: a.repeat(3), lambda a: a.repeat_interleave(3), ((2, 3),)),
+    "np.repeat": Case(
+        lambda a: np.repeat(a, 2, axis=-1), lambda a: a.repeat_interleave(2, dim=-1), ((3, 4),)
+    ),
+    "tile": Case(lambda a: a.tile((2, 1, 3)), lambda a: torch.tile(a, (2, 1, 3)), ((3, 4),)),
+    "tile_int": Case(lambda a: a.tile(2), lambda a: torch.tile(a, (2,)), ((3, 4),)),
+    "np.tile": Case(lambda a: np.tile(a, (2, 2)), lambda a: torch.tile(a, (2, 2)), ((3,),)),
+    "take_along_axis": Case(
+        lambda a: a.take_along_axis(TAKE_1, axis=1),
+        lambda a: torch.take_along_dim(a, torch.tensor(TAKE_1), dim=1),
+        ((3, 4),),
+    ),
+    "gather": Case(
+        lambda a: a.gather(0, TAKE_0),
+        lambda a: a.gather(0, torch.tensor(TAKE_0)),
+        ((3, 4),),
+    ),
+    "np.take_along_axis": Case(
+        lambda a: np.take_along_axis(a, TAKE_1, axis=-1),
+        lambda a: torch.take_along_dim(a, torch.tensor(TAKE_1), dim=-1),
+        ((3, 4),),
+    ),
+    "np.take_along_axis_flat": Case(
+        lambda a: np.take_along_axis(a, np.array([0, 5, 5, 11]), axis=None),
+        lambda a: torch.take_along_dim(a, torch.tensor([0, 5, 5, 11])),
+        ((3, 4),),
+    ),
+    "np.sort": Case(np.sort, lambda a: torch.sort(a).values, ((3, 4),)),
+    "np.sort_axis0": Case(
+        lambda a: np.sort(a, axis=0), lambda a: torch.sort(a, dim=0).values, ((3, 4),)
+    ),
+    "np.sort_flat": Case(
+        lambda a: np.sort(a, axis=None), lambda a: torch.sort(a.flatten()).values, ((3, 4),)
+    ),
+    "np.flip": Case(np.flip, lambda a: torch.flip(a, (0, 1, 2)), ((2, 3, 4),)),
+    "np.flip_axis": Case(lambda a: np.flip(a, 1), lambda a: torch.flip(a, (1,)), ((2, 3, 4),)),
+    "np.flip_axes": Case(
+        lambda a: np.flip(a, (0, -1)), lambda a: torch.flip(a, (0, -1)), ((2, 3, 4),)
+    ),
+    "np.trace": Case(np.trace, torch.trace, ((3, 4),)),
+    "np.trace_offset": Case(
+        lambda a: np.trace(a, offset=1), lambda a: torch.diagonal(a, 1).sum(), ((3, 4),)
+    ),
+    "np.trace_axes": Case(
+        lambda a: np.trace(a, -1, 1, 2), lambda a: torch.diagonal(a, -1, 1, 2).sum(-1), ((2, 3, 4),)
+    ),
+    "np.diagonal": Case(np.diagonal, torch.diagonal, ((3, 4),)),
+    "np.diagonal_offset": Case(
+        lambda a: np.diagonal(a, 2), lambda a: torch.diagonal(a, 2), ((3, 4),)
+    ),
+    "np.diagonal_axes": Case(
+        lambda a: np.diagonal(a, -1, 0, 2), lambda a: torch.diagonal(a, -1, 0, 2), ((3, 2, 4),)
+    ),
+    "np.moveaxis": Case(
+        lambda a: np.moveaxis(a, 0, -1), lambda a: torch.movedim(a, 0, -1), ((2, 3, 4),)
+    ),
+    "np.moveaxis_many": Case(
+        lambda a: np.moveaxis(a, (0, 1), (2, 0)),
+        lambda a: torch.movedim(a, (0, 1), (2, 0)),
+        ((2, 3, 4),),
+    ),
+    "np.broadcast_to": Case(
+        lambda a: np.broadcast_to(a, (2, 3, 4)), lambda a: a.broadcast_to(2, 3, 4), ((3, 1),)
+    ),
+    "np.hstack": Case(
+        lambda a, b: np.hstack([a, b]), lambda a, b: torch.hstack([a, b]), ((3, 2), (3, 4))
+    ),
+    "np.hstack_1d": Case(
+        lambda a, b: np.hstack((a, b)), lambda a, b: torch.hstack((a, b)), ((3,), (2,))
+    ),
+    "np.vstack": Case(
+        lambda a, b: np.vstack([a, b]), lambda a, b: torch.vstack([a, b]), ((2, 4), (4,))
+    ),
+    "copy": Case(lambda a: a.copy(), torch.clone, ((3, 4),)),
+    "np.copy": Case(np.copy, torch.clone, ((3, 4),)),
+    # numpy's reductions and shape functions on Tensors
+    "np.sum": Case(np.sum, torch.sum, ((3, 4),)),
+    "np.sum_axis_keep": Case(
+        lambda a: np.sum(a, axis=1, keepdims=True), lambda a: a.sum(1, keepdim=True), ((3, 4),)
+    ),
+    "np.sum_positional": Case(lambda a: np.sum(a, 0), lambda a: a.sum(0), ((3, 4),)),
+    "np.mean": Case(lambda a: np.mean(a, axis=0), lambda a: a.mean(0), ((3, 4),)),
+    "np.max": Case(lambda a: np.max(a, axis=1), lambda a: a.amax(1), ((3, 4),)),
+    "np.amax": Case(np.amax, torch.amax, ((3, 4),)),
+    "np.min": Case(lambda a: np.min(a, axis=-1), lambda a: a.amin(-1), ((3, 4),)),
+    "np.amin": Case(lambda a: np.amin(a, axis=(0, 1)), lambda a: a.amin((0, 1)), ((3, 4, 2),)),
+    "np.clip": Case(lambda a: np.clip(a, -1.0, 0.5), lambda a: a.clamp(-1.0, 0.5), ((3, 4),)),
+    "np.where": Case(
+        lambda a, b: np.where(a > 0, a, b), lambda a, b: torch.where(a > 0, a, b), ((3, 4), (4,))
+    ),
+    "np.concatenate": Case(
+        lambda a, b: np.concatenate([a, b], axis=1),
+        lambda a, b: torch.cat([a, b], dim=1),
+        ((3, 2), (3, 4)),
+    ),
+    "np.concatenate_flat": Case(
+        lambda a, b: np.concatenate((a, b), axis=None),
+        lambda a, b: torch.cat([a.flatten(), b.flatten()]),
+        ((3, 2), (4,)),
+    ),
+    "np.stack": Case(
+        lambda a, b: np.stack([a, b], axis=-1),
+        lambda a, b: torch.stack([a, b], dim=-1),
+        ((3, 4),) * 2,
+    ),
+    "np.transpose": Case(np.transpose, lambda a: a.permute(2, 1, 0), ((2, 3, 4),)),
+    "np.transpose_axes": Case(
+        lambda a: np.transpose(a, (1, 2, 0)), lambda a: a.permute(1, 2, 0), ((2, 3, 4),)
+    ),
+    "np.reshape": Case(lambda a: np.reshape(a, (4, -1)), lambda a: a.reshape(4, -1), ((3, 4),)),
+}
+
 
 def make_inputs(case: Case, seed: int) -> list[np.ndarray]:
     """Random float64 inputs kept away from kinks (0 for relu and abs, ties for max)."""
+    if case.fixed is not None:
+        arrays = [np.array(a, dtype=np.float64) for a in case.fixed]
+        assert [a.shape for a in arrays] == list(case.shapes)
+        return arrays
     rng = np.random.default_rng(seed)
     out = []
     for shape in case.shapes:
-        if case.positive:
+        if case.domain is not None:
+            out.append(rng.uniform(*case.domain, size=shape))
+        elif case.positive:
             out.append(rng.uniform(0.3, case.high, size=shape))
         else:
             mag = rng.uniform(0.1, case.high if case.low < 0 else case.high, size=shape)
