@@ -5,14 +5,19 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-stamp
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: test demo bench lint graphviz clean
+.PHONY: test test-fast demo bench lint graphviz clean
+.PRECIOUS: $(VENV)/.stamp-%
 
-$(STAMP): pyproject.toml
+# One environment, upgraded in place: each command installs only the extra it needs (a stamp
+# per extra), so `make demo` does not wait for the test stack and `make test` after it adds it.
+$(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,demo,bench]'
-	touch $(STAMP)
+
+$(VENV)/.stamp-%: pyproject.toml | $(PY)
+	$(PIP) -e '.[$*]'
+	touch $@
 
 graphviz:
 	@if command -v dot >/dev/null 2>&1; then :; \
@@ -24,18 +29,22 @@ graphviz:
 		exit 1; \
 	fi
 
-lint: $(STAMP)
+lint: $(VENV)/.stamp-test
 	$(PY) -m ruff check .
 
-test: $(STAMP) graphviz lint
+test: $(VENV)/.stamp-test graphviz lint
 	AUTOGRAD_REQUIRE_TORCH=1 $(PY) -m pytest -q
 
+# Everything but the tests marked slow (learning runs, benchmark smoke runs): for iterating.
+test-fast: $(VENV)/.stamp-test
+	$(PY) -m pytest -q -m "not slow"
+
 # Without Graphviz the demos still run; the ones that draw graphs report what is missing.
-demo: $(STAMP)
+demo: $(VENV)/.stamp-demo
 	-@$(MAKE) --no-print-directory graphviz
 	$(PY) -m demos
 
-bench: $(STAMP)
+bench: $(VENV)/.stamp-bench
 	$(PY) -m benchmarks
 
 clean:

@@ -6,6 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # the benchmarks' quick mode: about half the suite's time
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

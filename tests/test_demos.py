@@ -90,6 +90,7 @@ def test_regression_quick(tmp_path, capsys):
     assert float(fig["mse against the true sine"]) < 0.05
 
 
+@pytest.mark.slow
 def test_demos_are_reproducible_with_a_seed(tmp_path, capsys):
     _, a = run(symmetry, tmp_path / "a", capsys, "--seed", "3")
     _, b = run(symmetry, tmp_path / "b", capsys, "--seed", "3")
@@ -107,6 +108,7 @@ class Images(HTMLParser):
             self.sources.append(dict(attrs)["src"])
 
 
+@pytest.mark.slow
 def test_report_references_only_existing_valid_pictures(tmp_path):
     out = tmp_path / "out"
     proc = subprocess.run(
@@ -127,6 +129,7 @@ def test_report_references_only_existing_valid_pictures(tmp_path):
     assert "MLP accuracy" in page and "100.0%" in page
 
 
+@pytest.mark.slow
 def test_a_failing_demo_is_reported_and_the_others_go_on(tmp_path):
     """Graphviz hidden from the PATH: the demos that draw graphs fail, naming what is missing."""
     out = tmp_path / "out"
@@ -155,6 +158,7 @@ def test_a_failing_demo_is_reported_and_the_others_go_on(tmp_path):
     assert "failed" in (out / "index.html").read_text()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(report.DEMOS))
 def test_each_demo_has_help(name):
     proc = subprocess.run(

@@ -163,6 +163,7 @@ def test_fit_on_moons_with_validation_history():
     assert h.accuracy[-1] > 0.97 and h.val_accuracy[-1] > 0.95
 
 
+@pytest.mark.slow
 def test_spirals_above_95_percent_training_accuracy():
     X, y = datasets.make_spirals(300, n_classes=3, seed=0)
     model = nn.MLP(2, [64, 64, 3], seed=0)
@@ -177,6 +178,7 @@ def test_hinge_loss_training_micrograd_style():
     assert h.accuracy[-1] > 0.95
 
 
+@pytest.mark.slow
 def test_regression_on_a_sine():
     X, y = datasets.make_sine(100, noise=0.05, seed=0)
     model = nn.MLP(1, [32, 32, 1], activation="tanh", seed=0)
