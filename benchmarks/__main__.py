@@ -1,6 +1,7 @@
 """Run the benchmark suite: `python -m benchmarks` (what `make bench` runs).
 
-    python -m benchmarks                  # every workload, table printed and written as markdown
+    python -m benchmarks                  # every workload, tables printed and put into
+                                          # benchmarks/README.md
     python -m benchmarks --only W3-100 W5
     python -m benchmarks --quick          # tiny sizes, one round: proves the code runs
 
@@ -276,8 +277,9 @@ def table(w: Workload, rows: list[Row]) -> list[str]:
 
 
 def bars(results: dict[str, list[Row]]) -> list[str]:
-    """The issue's bars, each measured two ways: fastest round against fastest round, and the
-    median of the per-round ratios (robust when the machine changes speed between rounds)."""
+    """The project's performance targets (see benchmarks/README.md), each measured two ways:
+    fastest round against fastest round, and the median of the per-round ratios (robust when the
+    machine changes speed between rounds)."""
 
     def row(workload: str, engine: str) -> Row | None:
         for r in results.get(workload, []):
@@ -300,7 +302,7 @@ def bars(results: dict[str, list[Row]]) -> list[str]:
             checks.append(f"| {text} | not measured | | n/a |")
             return
         met = [ok(v) for v in value]
-        verdict = "met" if all(met) else ("met by one measure" if any(met) else "MISSED")
+        verdict = "met" if all(met) else ("met by one measure" if any(met) else "not met")
         checks.append(f"| {text} | {value[0]:.2f} | {value[1]:.2f} | {verdict} |")
 
     v = ratio("W1", "micrograd", "ours-Value")
@@ -320,7 +322,7 @@ def bars(results: dict[str, list[Row]]) -> list[str]:
     v = ratio("W5", "ours", "numpy")
     bar("W5: ours / numpy, forward + backward (<= 4)", v, lambda x: x <= 4)
     return [
-        "| bar | fastest / fastest | median of rounds | |",
+        "| target | fastest / fastest | median of rounds | |",
         "|---|---|---|---|",
         *checks,
     ]
@@ -343,6 +345,7 @@ def machine() -> str:
 
 
 START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
+README = os.path.join(ROOT, "benchmarks", "README.md")
 
 
 def update_readme(path: str, text: str) -> None:
@@ -365,11 +368,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", choices=[w.name for w in WORKLOADS])
     parser.add_argument(
         "--markdown",
-        help="where to write the markdown table (default: benchmarks/results.md; a --quick run "
-        "writes none unless asked, so its meaningless numbers never replace real ones)",
-    )
-    parser.add_argument(
-        "--readme", help=f"also put the table into this file, between {START} and {END}"
+        help="write the tables to this file instead of into benchmarks/README.md (a --quick run "
+        "writes nowhere unless asked, so its meaningless numbers never replace real ones)",
     )
     args = parser.parse_args(argv)
     chosen = [w for w in WORKLOADS if not args.only or w.name in args.only]
@@ -382,19 +382,16 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for w in chosen:
         lines += table(w, results[w.name]) + [""]
-    lines += ["**Bars** (met: both measures hold):", "", *bars(results), ""]
+    lines += ["**Targets** (met: both measures hold):", "", *bars(results), ""]
     text = "\n".join(lines)
     print("\n" + text)
-    markdown = args.markdown
-    if markdown is None and not args.quick:
-        markdown = os.path.join(ROOT, "benchmarks", "results.md")
-    if markdown:
-        with open(markdown, "w", encoding="utf-8") as f:
+    if args.markdown:
+        with open(args.markdown, "w", encoding="utf-8") as f:
             f.write(text)
-        print(f"\nwrote {markdown}")
-    if args.readme:
-        update_readme(args.readme, text)
-        print(f"updated {args.readme}")
+        print(f"\nwrote {args.markdown}")
+    elif not args.quick:
+        update_readme(README, text)
+        print(f"\nupdated {README}")
     wrong = [r.engine for rows in results.values() for r in rows if r.check]
     return 1 if wrong else 0
 
