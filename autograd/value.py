@@ -174,6 +174,10 @@ class Value(Node):
     `.data` is a float, `.grad` the derivative of the last `backward()` root with respect to this
     value (0.0 until a backward reaches it; gradients accumulate across backward calls).
 
+    Comparisons (`==`, `<`, ...) compare the numbers, with a number or another Value; hashing
+    stays by identity, so two Values that hold the same number are still two keys of a dict
+    (the graph keeps its nodes in dicts and sets).
+
     A Value needs no version counter: its rules read the floats captured when the operation was
     recorded, and floats cannot change, so `v.data = 3.0` on a leaf after a forward leaves the
     recorded graph (and its gradients) as they were. A result's own number is read by its rule,
@@ -263,26 +267,46 @@ class Value(Node):
         """Natural logarithm of a positive value; derivative 1 / x."""
         return _log(self)
 
-    # comparisons compare data (plain bools), so Values sort and test like numbers
+    # Comparisons compare data (plain bools), so Values sort and test like numbers. A type that
+    # is neither a number nor a Value gets NotImplemented: Python then decides (== is False).
+    def __eq__(self, other: object) -> bool:
+        o = _compared(other)
+        return NotImplemented if o is None else self._data == o
+
+    def __ne__(self, other: object) -> bool:
+        o = _compared(other)
+        return NotImplemented if o is None else self._data != o
+
     def __lt__(self, other: Any) -> bool:
-        return self._data < _data(other)
+        o = _compared(other)
+        return NotImplemented if o is None else self._data < o
 
     def __le__(self, other: Any) -> bool:
-        return self._data <= _data(other)
+        o = _compared(other)
+        return NotImplemented if o is None else self._data <= o
 
     def __gt__(self, other: Any) -> bool:
-        return self._data > _data(other)
+        o = _compared(other)
+        return NotImplemented if o is None else self._data > o
 
     def __ge__(self, other: Any) -> bool:
-        return self._data >= _data(other)
+        o = _compared(other)
+        return NotImplemented if o is None else self._data >= o
+
+    __hash__ = Node.__hash__  # identity, whatever the number: graphs, dicts and sets rely on it
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data:.6g}, grad={self.grad:.6g}{label})"
 
 
-def _data(x: Any) -> float:
-    return x._data if isinstance(x, Value) else x
+def _compared(x: Any) -> Any:
+    """The number a comparison reads: a Value's data, a real number itself, else None."""
+    if isinstance(x, Value):
+        return x._data
+    if isinstance(x, Real):
+        return x
+    return None
 
 
 def _number(data: Any) -> float:

@@ -231,9 +231,12 @@ def test_value_errors_are_clear():
 
 
 def test_repr_and_comparisons():
+    """Every comparison reads the numbers, `==` included; identity is `is` (and the hash)."""
     v = Value(2.5, label="w")
     assert repr(v) == "Value(data=2.5, grad=0, label='w')"
     assert v > 1 and v < Value(3.0) and v >= 2.5 and v <= 2.5
+    assert v == 2.5 and v == Value(2.5) and v != Value(3.0) and v is not Value(2.5)
     assert v.op == "" and v.is_leaf
     w = v * 2
-    assert w.op == "*" and w.parents == (v,)
+    assert w.op == "*" and w.parents == (v,) and w.parents[0] is v
+    assert w == 5.0 and w != v
