@@ -96,10 +96,10 @@ _pow.defvjp(_pow_base_vjp, _pow_exponent_vjp)
 
 @primitive(name="relu", aliases=False)
 def _relu(x: float) -> float:
-    return x if x > 0.0 else 0.0
+    return 0.0 if x < 0.0 else x  # PyTorch's: -0.0 and nan pass through
 
 
-_relu.defvjp(lambda g, out, x: g if x > 0.0 else 0.0)
+_relu.defvjp(lambda g, out, x: 0.0 if x <= 0.0 else g)  # PyTorch's: nan passes g
 
 
 @primitive(name="tanh", aliases=False)
@@ -140,6 +140,115 @@ def _log(x: float) -> float:
 
 
 _log.defvjp(lambda g, out, x: g / x)
+
+
+@primitive(name="sqrt", aliases=False)
+def _sqrt(x: float) -> float:
+    if x < 0.0:
+        raise ValueError(f"Value.sqrt needs a number >= 0, got {x}")
+    return math.sqrt(x)
+
+
+# 1 / (2 sqrt(x)), PyTorch's order: inf at 0 (-inf at -0), never a ZeroDivisionError.
+_sqrt.defvjp(lambda g, out, x: _qdiv(g, 2.0 * out))
+
+
+_abs = primitive(abs, name="abs", aliases=False)
+
+
+def _abs_vjp(g: Any, out: Any, x: Any) -> Any:
+    """sign(x) g, with sign 0 at 0 and at nan (PyTorch's sgn; 0 * g, so an inf g gives nan)."""
+    if x > 0.0:
+        return g
+    if x < 0.0:
+        return -g
+    return g * 0.0
+
+
+_abs.defvjp(_abs_vjp)
+
+
+@primitive(name="sin", aliases=False)
+def _sin(x: float) -> float:
+    if math.isinf(x):  # nan goes through as nan
+        raise ValueError(f"Value.sin needs a finite number, got {x}")
+    return math.sin(x)
+
+
+_sin.defvjp(lambda g, out, x: g * _cos(x))
+
+
+@primitive(name="cos", aliases=False)
+def _cos(x: float) -> float:
+    if math.isinf(x):
+        raise ValueError(f"Value.cos needs a finite number, got {x}")
+    return math.cos(x)
+
+
+_cos.defvjp(lambda g, out, x: g * -_sin(x))
+
+
+@primitive(name="log1p", aliases=False)
+def _log1p(x: float) -> float:
+    if x <= -1.0:
+        if x == -1.0:
+            return -math.inf  # log(0), as PyTorch (math.log1p raises)
+        raise ValueError(f"Value.log1p needs a number >= -1, got {x}")
+    return math.log1p(x)
+
+
+# 1 / (1 + x), PyTorch's order: inf at -1, never a ZeroDivisionError.
+_log1p.defvjp(lambda g, out, x: _qdiv(g, x + 1.0))
+
+
+@primitive(name="softplus", aliases=False)
+def _softplus(x: float, *, beta: float, threshold: float) -> float:
+    bx = x * beta
+    if bx > threshold:
+        return x
+    if bx > 0.0:  # log1p(exp(bx)) as bx + log1p(exp(-bx)): exp never overflows
+        return (bx + math.log1p(math.exp(-bx))) / beta
+    return math.log1p(math.exp(bx)) / beta
+
+
+def _softplus_vjp(g: Any, out: Any, x: Any, *, beta: float, threshold: float) -> Any:
+    """sigmoid(beta x) g, and g above the threshold. At the threshold itself PyTorch's second
+    derivative is 0 (its double backward tests bx < threshold): there the factor is a constant."""
+    bx = x * beta
+    if bx > threshold:
+        return g
+    if bx == threshold:
+        return g * _sigmoid(threshold)
+    return g * _sigmoid(bx)
+
+
+_softplus.defvjp(_softplus_vjp)
+
+
+@primitive(name="leaky_relu", aliases=False)
+def _leaky_relu(x: float, *, negative_slope: float) -> float:
+    return x if x > 0.0 else x * negative_slope
+
+
+_leaky_relu.defvjp(lambda g, out, x, negative_slope: g if x > 0.0 else g * negative_slope)
+
+
+# --- helpers for the rules: primitives, so that the rules that use them record -----------------
+
+
+@primitive(name="/", aliases=False)
+def _qdiv(x: float, y: float) -> float:
+    """x / y with IEEE results where Python raises: ±inf for a number over zero, nan for 0 / 0.
+    The rules divide with it where a divisor can be 0 (sqrt's at 0, log1p's at -1)."""
+    try:
+        return x / y
+    except ZeroDivisionError:
+        with np.errstate(all="ignore"):
+            return float(np.float64(x) / np.float64(y))
+
+
+# -g (x / y) / y, PyTorch's order, quiet in turn.
+_qdiv.defvjp(lambda g, out, x, y: _qdiv(g, y), lambda g, out, x, y: -g * _qdiv(out, y))
 
 
 def _operand(x: Any) -> Any:
@@ -248,7 +357,7 @@ class Value(Node):
         return _neg(self)
 
     def relu(self) -> Value:
-        """max(0, x); derivative 1 for x > 0, else 0."""
+        """max(0, x); derivative 1 for x > 0, else 0 (nan passes through, as in PyTorch)."""
         return _relu(self)
 
     def tanh(self) -> Value:
@@ -266,6 +375,53 @@ class Value(Node):
     def log(self) -> Value:
         """Natural logarithm of a positive value; derivative 1 / x."""
         return _log(self)
+
+    def sqrt(self) -> Value:
+        """Square root of a value >= 0; derivative 1 / (2 sqrt(x)), inf at 0 (as PyTorch)."""
+        return _sqrt(self)
+
+    def abs(self) -> Value:
+        """|x|, also as `abs(v)`; derivative sign(x), 0 at 0 (as PyTorch)."""
+        return _abs(self)
+
+    __abs__ = abs
+
+    def sin(self) -> Value:
+        """Sine of a finite value; derivative cos(x)."""
+        return _sin(self)
+
+    def cos(self) -> Value:
+        """Cosine of a finite value; derivative -sin(x)."""
+        return _cos(self)
+
+    def log1p(self) -> Value:
+        """log(1 + x) for x >= -1, exact for small x (-inf at -1, as PyTorch); derivative
+        1 / (1 + x)."""
+        return _log1p(self)
+
+    def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Value:
+        """PyTorch's softplus: log(1 + exp(beta x)) / beta, computed without overflow, and x
+        itself where beta x > threshold; derivative sigmoid(beta x), 1 above the threshold."""
+        beta = _setting("softplus", "beta", beta)
+        if beta == 0.0:
+            raise ValueError("softplus: beta must not be 0 (the result divides by it)")
+        threshold = _setting("softplus", "threshold", threshold)
+        return _softplus(self, beta=beta, threshold=threshold)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Value:
+        """x for x > 0, else negative_slope * x (PyTorch's); derivative 1 for x > 0, else
+        negative_slope (at 0 too)."""
+        negative_slope = _setting("leaky_relu", "negative_slope", negative_slope)
+        return _leaky_relu(self, negative_slope=negative_slope)
+
+    def __float__(self) -> float:
+        """The number: `float(v)` is `v.data`."""
+        return self._data
+
+    def __round__(self, ndigits: int | None = None) -> float | int:
+        """`round(v, n)` is `round(v.data, n)`: a plain number for display, not recorded (it has
+        no useful derivative)."""
+        return round(self._data, ndigits)
 
     # Comparisons compare data (plain bools), so Values sort and test like numbers. A type that
     # is neither a number nor a Value gets NotImplemented: Python then decides (== is False).
@@ -307,6 +463,14 @@ def _compared(x: Any) -> Any:
     if isinstance(x, Real):
         return x
     return None
+
+
+def _setting(op: str, name: str, value: Any) -> float:
+    """A real-number setting of an op as a float; anything else is refused, naming both."""
+    if not isinstance(value, Real) or isinstance(value, bool):
+        what = f"{type(value).__name__}: {value!r}"
+        raise TypeError(f"{op}: {name} must be a real number, got {what}")
+    return float(value)
 
 
 def _number(data: Any) -> float:
