@@ -35,6 +35,17 @@ from autograd.tensor import Tensor, concatenate, linear, maximum, minimum, stack
 from autograd.value import Value
 
 __version__ = "0.1.0"
+ENGINE = "autograd-nn"
+"""Which project this `autograd` is: HIPS autograd uses the same import name (see README)."""
+
+_CLASH = (
+    "HIPS autograd, another project, uses the same import name `autograd`; in one environment "
+    "the two overwrite each other's files. Install autograd-nn in its own virtual environment "
+    "(`make test` makes .venv), or uninstall the other (`pip uninstall autograd`)"
+)
+# names of HIPS autograd's API that this package does not have
+_HIPS_NAMES = {"elementwise_grad", "make_vjp", "make_jvp", "make_hvp", "holomorphic_grad",
+               "grad_named", "tensor_jacobian_product", "checkpoint", "multigrad_dict"}
 
 __all__ = [
     "AnomalyError",
@@ -84,4 +95,26 @@ def __getattr__(name: str) -> object:
         from autograd import viz
 
         return getattr(viz, name)
+    if name in _HIPS_NAMES:
+        raise ImportError(
+            f"autograd.{name} is HIPS autograd's, but this `autograd` is autograd-nn's engine "
+            f"({__file__}). {_CLASH}"
+        )
     raise AttributeError(f"module 'autograd' has no attribute {name!r}")
+
+
+def _check_other_installation() -> None:
+    """Warn if HIPS autograd's files lie in this package's directory: both install a directory
+    `autograd/`, so whichever was installed last has overwritten part of the other."""
+    import os
+    import warnings
+
+    here = os.path.dirname(__file__)
+    theirs = ("tracer.py", "numpy")  # HIPS autograd's, never ours
+    if any(os.path.exists(os.path.join(here, name)) for name in theirs):
+        warnings.warn(
+            f"HIPS autograd's files are mixed into autograd-nn's ({here}). {_CLASH}", stacklevel=3
+        )
+
+
+_check_other_installation()

@@ -5,7 +5,16 @@ model = nn.MLP(2, [16, 16, 1])
 opt = nn.SGD(model.parameters(), lr=0.1)
 """
 
-from nn import datasets, functional
+import autograd as _autograd
+
+if getattr(_autograd, "ENGINE", None) != "autograd-nn":
+    raise ImportError(
+        f"nn needs autograd-nn's engine, but `import autograd` found another package at "
+        f"{getattr(_autograd, '__file__', '?')} (HIPS autograd uses the same import name). Install "
+        "autograd-nn in its own virtual environment, or `pip uninstall autograd` and reinstall it"
+    )
+
+from nn import datasets, functional  # noqa: E402
 from nn.data import DataLoader, train_test_split
 from nn.functional import (
     accuracy,
