@@ -39,6 +39,18 @@ def _sum_to_axes(shape: tuple[int, ...], target: tuple[int, ...]) -> tuple[int, 
     return tuple(axes)
 
 
+_BOOL = np.dtype(bool)
+
+
+def _numeric(x: Any, name: str) -> np.ndarray:
+    """Array-like data as an array of real numbers, or a TypeError naming the op."""
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: expected real numbers, got {type(x).__name__} of dtype "
+                        f"{arr.dtype}")
+    return arr
+
+
 @primitive
 def sum_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum `x` down to `shape`: the reverse of broadcasting `shape` up to `x.shape`."""
@@ -158,6 +170,11 @@ def linear(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) ->
     Fused because it is the workhorse of every network: one node instead of three, and no
     gradient for x when x is data.
     """
+    if not isinstance(x, np.ndarray) or not isinstance(weight, np.ndarray):
+        raise TypeError(
+            f"linear: x and weight must be Tensors or arrays, got {type(x).__name__} and "
+            f"{type(weight).__name__} (autograd.linear converts array-like data)"
+        )
     if weight.ndim != 2 or x.shape[-1:] != weight.shape[1:]:
         raise ValueError(
             f"input of shape {x.shape} does not fit weight of shape {weight.shape} "
@@ -200,6 +217,8 @@ linear.defvjp(lambda g, out, x, weight, bias=None: g @ weight, _linear_weight_vj
 @primitive(aliases=False)
 def maximum(x: Any, y: Any) -> np.ndarray:
     """Elementwise maximum; at ties each input gets half the gradient (as in PyTorch)."""
+    if x.__class__ is not np.ndarray or y.__class__ is not np.ndarray:
+        x, y = _numeric(x, "maximum"), _numeric(y, "maximum")
     return np.maximum(x, y)
 
 
@@ -213,6 +232,8 @@ maximum.defvjp(
 @primitive(aliases=False)
 def minimum(x: Any, y: Any) -> np.ndarray:
     """Elementwise minimum; at ties each input gets half the gradient (as in PyTorch)."""
+    if x.__class__ is not np.ndarray or y.__class__ is not np.ndarray:
+        x, y = _numeric(x, "minimum"), _numeric(y, "minimum")
     return np.minimum(x, y)
 
 
@@ -225,6 +246,10 @@ minimum.defvjp(
 @primitive(aliases=False)
 def where(cond: Any, x: Any, y: Any) -> np.ndarray:
     """numpy's where; `cond` is a constant boolean array and receives no gradient."""
+    if getattr(cond, "dtype", None) is not _BOOL:
+        c = np.asarray(cond)
+        if c.dtype is not _BOOL:
+            raise TypeError(f"where: cond must be boolean, got dtype {c.dtype}")
     return np.where(cond, x, y)
 
 
@@ -470,6 +495,8 @@ index_add.defvjp(lambda g, out, gin, shape, index: getitem(g, index=index))
 
 @primitive(aliases=False)
 def concatenate(*xs: np.ndarray, axis: int = 0) -> np.ndarray:
+    if not xs:
+        raise ValueError("concatenate needs at least one tensor")
     return np.concatenate(xs, axis=axis)
 
 
@@ -484,6 +511,8 @@ concatenate.defvjp_argnum(_concatenate_vjp)
 
 @primitive(aliases=False)
 def stack(*xs: np.ndarray, axis: int = 0) -> np.ndarray:
+    if not xs:
+        raise ValueError("stack needs at least one tensor")
     return np.stack(xs, axis=axis)
 
 

@@ -288,3 +288,20 @@ def test_stored_gradients_never_alias_each_other_or_the_callers_arrays():
     (h * 2).sum().backward()
     h.grad[0] = -1.0
     np.testing.assert_array_equal(keep.grad, [6.0, 6.0])
+
+
+def test_the_primitives_in_ops_check_their_input_as_the_public_functions_do():
+    t = Tensor([1.0, 2.0], requires_grad=True)
+    for f in (ag.where, ag.ops.where):
+        with pytest.raises(TypeError, match="where: cond must be boolean, got dtype int64"):
+            f(np.array([1, 0]), t, 0.0)
+    with pytest.raises(TypeError, match="maximum: expected real numbers, got str"):
+        ag.ops.maximum(t, "a")
+    for f in (ag.ops.concatenate, ag.ops.stack):
+        with pytest.raises(ValueError, match="needs at least one tensor"):
+            f()
+    with pytest.raises(TypeError, match="linear: x and weight must be Tensors or arrays, got list"):
+        ag.ops.linear([[1.0, 2.0]], t.reshape(1, 2))
+    out = ag.linear([[1.0, 2.0]], t.reshape(1, 2))  # the public function converts the list
+    out.sum().backward()
+    assert out.data.tolist() == [[5.0]] and t.grad.tolist() == [1.0, 2.0]
