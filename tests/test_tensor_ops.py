@@ -541,6 +541,11 @@ CASES |= {
         lambda a: np.transpose(a, (1, 2, 0)), lambda a: a.permute(1, 2, 0), ((2, 3, 4),)
     ),
     "np.reshape": Case(lambda a: np.reshape(a, (4, -1)), lambda a: a.reshape(4, -1), ((3, 4),)),
+    "np.ravel": Case(np.ravel, torch.ravel, ((3, 4),)),
+    "ravel": Case(lambda a: a.ravel(), torch.ravel, ((2, 3, 2),)),
+    "np.swapaxes": Case(lambda a: np.swapaxes(a, 0, 2), lambda a: a.transpose(0, 2), ((2, 3, 4),)),
+    "np.atleast_2d": Case(np.atleast_2d, torch.atleast_2d, ((3,),)),
+    "np.atleast_3d": Case(np.atleast_3d, torch.atleast_3d, ((3, 4),)),
 }
 
 
