@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import assert_close, torch
+from conftest import assert_close
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -13,6 +13,7 @@ from hypothesis.extra import numpy as hnp
 import autograd as ag
 from autograd import Tensor
 
+torch = pytest.importorskip("torch", reason="PyTorch, the oracle, is not installed")
 pytestmark = pytest.mark.oracle
 settings.register_profile("ci", max_examples=40, deadline=None, derandomize=True)
 settings.load_profile("ci")
