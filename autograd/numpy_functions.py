@@ -67,20 +67,24 @@ def norm(x: Any, ord: Any = None, axis: Axis = None, keepdims: bool = False) -> 
     2-norm of everything with ord and axis both None. The 2-norm's gradient is 0 at 0."""
     x = _tensor(x)
     if axis is None and ord is None:
-        return ops.norm2(x, axis=None, keepdims=False) if not keepdims else ops.norm2(
-            x, axis=tuple(range(x.ndim)), keepdims=True
+        return (
+            ops.norm2(x, axis=None, keepdims=False)
+            if not keepdims
+            else ops.norm2(x, axis=tuple(range(x.ndim)), keepdims=True)
         )
     if axis is None:
         if x.ndim not in (1, 2):
-            raise ValueError(f"norm: ord={ord!r} needs a 1-D or 2-D tensor or an axis; got "
-                             f"shape {x.shape}")
+            raise ValueError(
+                f"norm: ord={ord!r} needs a 1-D or 2-D tensor or an axis; got shape {x.shape}"
+            )
         axis = tuple(range(x.ndim))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     axes = tuple(int(a) % max(x.ndim, 1) for a in axes)
     if len(axes) == 1:
         if ord not in _VECTOR_ORDS:
-            raise ValueError(f"norm: vector ord {ord!r} is not supported; use one of "
-                             "None, 1, 2, inf, -inf")
+            raise ValueError(
+                f"norm: vector ord {ord!r} is not supported; use one of None, 1, 2, inf, -inf"
+            )
         if ord in (None, 2):
             return ops.norm2(x, axis=axes, keepdims=keepdims)
         a = ops.absolute(x)
@@ -91,8 +95,10 @@ def norm(x: Any, ord: Any = None, axis: Axis = None, keepdims: bool = False) -> 
     if len(axes) != 2 or axes[0] == axes[1]:
         raise ValueError(f"norm: axis must be one axis or two different ones, got {axis!r}")
     if ord not in _MATRIX_ORDS:
-        raise ValueError(f"norm: matrix ord {ord!r} is not supported (the 2- and nuclear norms "
-                         "need singular values); use one of None, 'fro', 1, -1, inf, -inf")
+        raise ValueError(
+            f"norm: matrix ord {ord!r} is not supported (the 2- and nuclear norms "
+            "need singular values); use one of None, 'fro', 1, -1, inf, -inf"
+        )
     if ord in (None, "fro"):
         return ops.norm2(x, axis=tuple(sorted(axes)), keepdims=keepdims)
     # 1 / -1: the largest / smallest column sum of |x|; inf / -inf: the same over rows
@@ -101,8 +107,9 @@ def norm(x: Any, ord: Any = None, axis: Axis = None, keepdims: bool = False) -> 
     sums = ops.sum_(ops.absolute(x), axis=(summed,), keepdims=True)
     extremum = ops.max_ if ord in (1, np.inf) else ops.min_
     out = extremum(sums, axis=(kept,), keepdims=True)
-    return out if keepdims else out.reshape(tuple(n for i, n in enumerate(out.shape)
-                                                  if i not in axes))
+    return (
+        out if keepdims else out.reshape(tuple(n for i, n in enumerate(out.shape) if i not in axes))
+    )
 
 
 # --- products -----------------------------------------------------------------------------------
@@ -115,13 +122,17 @@ def dot(a: Any, b: Any) -> Tensor:
     if np.ndim(a) == 0 or np.ndim(b) == 0:
         return _tensor(a) * b if isinstance(a, Tensor) else _tensor(b) * a
     if np.ndim(a) <= 2 and np.ndim(b) <= 2 or np.ndim(b) == 1:
-        return ops.matmul(a, b) if isinstance(a, Tensor) or isinstance(b, Tensor) else Tensor(
-            np.dot(a, b)
+        return (
+            ops.matmul(a, b)
+            if isinstance(a, Tensor) or isinstance(b, Tensor)
+            else Tensor(np.dot(a, b))
         )
     a, b = _tensor(a), _tensor(b)
     if a.shape[-1] != b.shape[-2]:
-        raise ValueError(f"dot: shapes {a.shape} and {b.shape} not aligned: {a.shape[-1]} "
-                         f"(last axis of a) != {b.shape[-2]} (second-to-last of b)")
+        raise ValueError(
+            f"dot: shapes {a.shape} and {b.shape} not aligned: {a.shape[-1]} "
+            f"(last axis of a) != {b.shape[-2]} (second-to-last of b)"
+        )
     k = a.shape[-1]
     bt = b.transpose(tuple(range(b.ndim - 2)) + (b.ndim - 1, b.ndim - 2))  # (..., n, k)
     bt = bt.reshape((-1, k)).T  # (k, everything else of b)
@@ -146,8 +157,7 @@ def squeeze(x: Any, axis: Axis = None) -> Tensor:
         axes = tuple(i for i, n in enumerate(x.shape) if n == 1)
     for a in axes:
         if x.shape[a] != 1:
-            raise ValueError(f"squeeze: axis {a} of shape {x.shape} has length {x.shape[a]}, "
-                             "not 1")
+            raise ValueError(f"squeeze: axis {a} of shape {x.shape} has length {x.shape[a]}, not 1")
     return ops.reshape(x, shape=tuple(n for i, n in enumerate(x.shape) if i not in axes))
 
 
@@ -196,8 +206,10 @@ def take_along_axis(x: Any, indices: Any, axis: int | None) -> Tensor:
     if axis is None:
         x, axis = x.reshape((-1,)), 0
     if idx.ndim != x.ndim:
-        raise ValueError(f"take_along_axis: indices of {idx.ndim} dimensions for a tensor of "
-                         f"{x.ndim}; they need the same number")
+        raise ValueError(
+            f"take_along_axis: indices of {idx.ndim} dimensions for a tensor of "
+            f"{x.ndim}; they need the same number"
+        )
     (axis,) = _normalize_axis(axis, x.ndim) or (0,)
     index = []
     for i in range(x.ndim):
@@ -243,8 +255,10 @@ def _no(name: str, **given: Any) -> None:
                 "Tensor (assign it with `t[...] = result` inside no_grad() to write in place)"
             )
         if key == "where" and value is not True:
-            raise TypeError(f"numpy.{name}(..., where=) is not supported on Tensors; mask the "
-                            "input with autograd.where instead")
+            raise TypeError(
+                f"numpy.{name}(..., where=) is not supported on Tensors; mask the "
+                "input with autograd.where instead"
+            )
         if key == "initial" and value is not np._NoValue:
             raise TypeError(f"numpy.{name}(..., initial=) is not supported on Tensors")
         if key in ("casting", "order", "mode", "kind", "subok") and value is not None:
@@ -262,22 +276,40 @@ def _reduction(method: str, has_dtype: bool = True) -> Callable[..., Any]:
 
 
 def _stat(method: str) -> Callable[..., Any]:
-    def f(a: Any, axis: Axis = None, dtype: Any = None, out: Any = None, ddof: float = 0,
-          keepdims: bool = False, *, where: Any = True, mean: Any = None,
-          correction: Any = None) -> Any:
+    def f(
+        a: Any,
+        axis: Axis = None,
+        dtype: Any = None,
+        out: Any = None,
+        ddof: float = 0,
+        keepdims: bool = False,
+        *,
+        where: Any = True,
+        mean: Any = None,
+        correction: Any = None,
+    ) -> Any:
         _no(method, where=where)
         if mean is not None:
             raise TypeError(f"numpy.{method}(..., mean=) is not supported on Tensors")
         if correction is not None:
             ddof = correction
-        return getattr(_tensor(a), method)(axis=axis, dtype=dtype, out=out, ddof=ddof,
-                                           keepdims=keepdims)
+        return getattr(_tensor(a), method)(
+            axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims
+        )
 
     return f
 
 
-def _clip(a: Any, a_min: Any = np._NoValue, a_max: Any = np._NoValue, out: Any = None, *,
-          min: Any = np._NoValue, max: Any = np._NoValue, **kwargs: Any) -> Tensor:
+def _clip(
+    a: Any,
+    a_min: Any = np._NoValue,
+    a_max: Any = np._NoValue,
+    out: Any = None,
+    *,
+    min: Any = np._NoValue,
+    max: Any = np._NoValue,
+    **kwargs: Any,
+) -> Tensor:
     _no("clip", out=out, **kwargs)
     lo = a_min if a_min is not np._NoValue else (None if min is np._NoValue else min)
     hi = a_max if a_max is not np._NoValue else (None if max is np._NoValue else max)
@@ -290,8 +322,13 @@ def _where(condition: Any, x: Any = None, y: Any = None) -> Any:
     return where(condition, x, y)
 
 
-def _concatenate(arrays: Sequence[Any], axis: int | None = 0, out: Any = None,
-                 dtype: Any = None, casting: Any = None) -> Tensor:
+def _concatenate(
+    arrays: Sequence[Any],
+    axis: int | None = 0,
+    out: Any = None,
+    dtype: Any = None,
+    casting: Any = None,
+) -> Tensor:
     _no("concatenate", out=out, casting=casting)
     if axis is None:
         arrays = [_tensor(_operand(a)).reshape((-1,)) for a in arrays]
@@ -300,8 +337,9 @@ def _concatenate(arrays: Sequence[Any], axis: int | None = 0, out: Any = None,
     return result if dtype is None else result.astype(dtype)
 
 
-def _stack(arrays: Sequence[Any], axis: int = 0, out: Any = None, dtype: Any = None,
-           casting: Any = None) -> Tensor:
+def _stack(
+    arrays: Sequence[Any], axis: int = 0, out: Any = None, dtype: Any = None, casting: Any = None
+) -> Tensor:
     _no("stack", out=out, casting=casting)
     result = stack(arrays, axis=axis)
     return result if dtype is None else result.astype(dtype)
@@ -310,8 +348,14 @@ def _stack(arrays: Sequence[Any], axis: int = 0, out: Any = None, dtype: Any = N
 def _like(fill: Callable[..., np.ndarray]) -> Callable[..., Any]:
     """zeros_like and friends: a new Tensor that requires no grad (it is a constant)."""
 
-    def f(a: Any, dtype: Any = None, order: Any = "K", subok: bool = True, shape: Any = None,
-          **kwargs: Any) -> Any:
+    def f(
+        a: Any,
+        dtype: Any = None,
+        order: Any = "K",
+        subok: bool = True,
+        shape: Any = None,
+        **kwargs: Any,
+    ) -> Any:
         arr = fill(np.asarray(a), dtype=dtype, shape=shape, **kwargs)
         return Tensor._leaf(arr) if arr.dtype.kind == "f" else arr
 
@@ -322,8 +366,9 @@ def _transpose(a: Any, axes: Any = None) -> Tensor:
     return _tensor(a).transpose(axes)
 
 
-def _reshape(a: Any, shape: Any = None, order: str = "C", *, newshape: Any = None,
-             copy: Any = None) -> Tensor:
+def _reshape(
+    a: Any, shape: Any = None, order: str = "C", *, newshape: Any = None, copy: Any = None
+) -> Tensor:
     if order != "C":
         raise TypeError("numpy.reshape(..., order=) other than 'C' is not supported on Tensors")
     return _tensor(a).reshape(shape if shape is not None else newshape)
@@ -375,13 +420,17 @@ def _atleast(ndim: int) -> Callable[..., Any]:
         for a in arys:
             x = _tensor(a)
             if x.ndim < ndim:
+                shape: tuple[int, ...]
                 if ndim == 1:
                     shape = (1,)
                 elif ndim == 2:
                     shape = (1,) + x.shape if x.ndim == 1 else (1, 1)
                 else:
-                    shape = (1, 1, 1) if x.ndim == 0 else ((1,) + x.shape + (1,) if x.ndim == 1
-                                                            else x.shape + (1,))
+                    shape = (
+                        (1, 1, 1)
+                        if x.ndim == 0
+                        else ((1,) + x.shape + (1,) if x.ndim == 1 else x.shape + (1,))
+                    )
                 x = x.reshape(shape)
             out.append(x)
         return out[0] if len(out) == 1 else out
@@ -398,8 +447,9 @@ def _vstack(tup: Sequence[Any], *, dtype: Any = None, casting: Any = None) -> Te
     return _concatenate([_atleast(2)(t) for t in tup], axis=0, dtype=dtype)
 
 
-def _trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None,
-           out: Any = None) -> Tensor:
+def _trace(
+    a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None, out: Any = None
+) -> Tensor:
     _no("trace", out=out)
     return _diagonal(a, offset, axis1, axis2).sum(axis=-1, dtype=dtype)
 
@@ -418,52 +468,54 @@ def _linalg_norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = Fal
     return norm(x, ord=ord, axis=axis, keepdims=keepdims)
 
 
-IMPLEMENTED.update({
-    np.sum: _reduction("sum"),
-    np.mean: _reduction("mean"),
-    np.prod: _reduction("prod"),
-    np.max: _reduction("max", has_dtype=False),
-    np.min: _reduction("min", has_dtype=False),
-    np.amax: _reduction("max", has_dtype=False),
-    np.amin: _reduction("min", has_dtype=False),
-    np.var: _stat("var"),
-    np.std: _stat("std"),
-    np.cumsum: _cumsum,
-    np.clip: _clip,
-    np.where: _where,
-    np.concatenate: _concatenate,
-    np.stack: _stack,
-    np.hstack: _hstack,
-    np.vstack: _vstack,
-    np.dot: dot,
-    np.outer: outer,
-    np.transpose: _transpose,
-    np.reshape: _reshape,
-    np.ravel: _ravel,
-    np.squeeze: squeeze,
-    np.expand_dims: expand_dims,
-    np.swapaxes: _swapaxes,
-    np.moveaxis: _moveaxis,
-    np.broadcast_to: _broadcast_to,
-    np.atleast_1d: _atleast(1),
-    np.atleast_2d: _atleast(2),
-    np.atleast_3d: _atleast(3),
-    np.repeat: repeat,
-    np.tile: tile,
-    np.take_along_axis: take_along_axis,
-    np.sort: sort,
-    np.flip: flip,
-    np.trace: _trace,
-    np.diagonal: _diagonal,
-    np.round: _round,
-    np.around: _round,
-    np.copy: _copy,
-    np.linalg.norm: _linalg_norm,
-    np.zeros_like: _like(np.zeros_like),
-    np.ones_like: _like(np.ones_like),
-    np.empty_like: _like(np.zeros_like),  # contents unspecified: zeros are as good as any
-    np.full_like: _like(np.full_like),
-})
+IMPLEMENTED.update(
+    {
+        np.sum: _reduction("sum"),
+        np.mean: _reduction("mean"),
+        np.prod: _reduction("prod"),
+        np.max: _reduction("max", has_dtype=False),
+        np.min: _reduction("min", has_dtype=False),
+        np.amax: _reduction("max", has_dtype=False),
+        np.amin: _reduction("min", has_dtype=False),
+        np.var: _stat("var"),
+        np.std: _stat("std"),
+        np.cumsum: _cumsum,
+        np.clip: _clip,
+        np.where: _where,
+        np.concatenate: _concatenate,
+        np.stack: _stack,
+        np.hstack: _hstack,
+        np.vstack: _vstack,
+        np.dot: dot,
+        np.outer: outer,
+        np.transpose: _transpose,
+        np.reshape: _reshape,
+        np.ravel: _ravel,
+        np.squeeze: squeeze,
+        np.expand_dims: expand_dims,
+        np.swapaxes: _swapaxes,
+        np.moveaxis: _moveaxis,
+        np.broadcast_to: _broadcast_to,
+        np.atleast_1d: _atleast(1),
+        np.atleast_2d: _atleast(2),
+        np.atleast_3d: _atleast(3),
+        np.repeat: repeat,
+        np.tile: tile,
+        np.take_along_axis: take_along_axis,
+        np.sort: sort,
+        np.flip: flip,
+        np.trace: _trace,
+        np.diagonal: _diagonal,
+        np.round: _round,
+        np.around: _round,
+        np.copy: _copy,
+        np.linalg.norm: _linalg_norm,
+        np.zeros_like: _like(np.zeros_like),
+        np.ones_like: _like(np.ones_like),
+        np.empty_like: _like(np.zeros_like),  # contents unspecified: zeros are as good as any
+        np.full_like: _like(np.full_like),
+    }
+)
 
 
 # numpy functions that write into their first argument: changes in place of a Tensor
@@ -503,7 +555,7 @@ def _raw(x: Any, depth: int = 0) -> Any:
     return x
 
 
-def fallback(func: Any, args: tuple, kwargs: dict) -> Any:
+def fallback(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """A numpy function without a Tensor implementation: run it on the arrays, unless its
     result would hold floats that should have carried a gradient (then TypeError)."""
     name = f"{func.__module__}.{func.__name__}".replace("numpy._core", "numpy")

@@ -40,14 +40,18 @@ def _sum_to_axes(shape: tuple[int, ...], target: tuple[int, ...]) -> tuple[int, 
 
 
 _BOOL = np.dtype(bool)
+# np.add.reduce, untyped: numpy's stubs overload `keepdims` on Literal[True] / Literal[False]
+# and accept no plain bool
+_add_reduce: Any = np.add.reduce
 
 
 def _numeric(x: Any, name: str) -> np.ndarray:
     """Array-like data as an array of real numbers, or a TypeError naming the op."""
     arr = np.asarray(x)
     if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name}: expected real numbers, got {type(x).__name__} of dtype "
-                        f"{arr.dtype}")
+        raise TypeError(
+            f"{name}: expected real numbers, got {type(x).__name__} of dtype {arr.dtype}"
+        )
     return arr
 
 
@@ -59,7 +63,7 @@ def sum_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     axes = _sum_to_axes(x.shape, shape)
     if axes is None:
         raise ValueError(f"cannot sum shape {x.shape} down to shape {shape}")
-    return np.add.reduce(x, axis=axes).reshape(shape)
+    return _add_reduce(x, axis=axes).reshape(shape)
 
 
 @primitive(aliases=False)
@@ -208,7 +212,7 @@ def _linear_weight_vjp(g: Any, out: Any, x: Any, weight: Any, bias: Any = None) 
 
 def _linear_bias_vjp(g: Any, out: Any, x: Any, weight: Any, bias: Any = None) -> Any:
     """g summed over every leading (batch) axis."""
-    return np.add.reduce(g if g.ndim == 2 else _rows(g), axis=0)
+    return _add_reduce(g if g.ndim == 2 else _rows(g), axis=0)
 
 
 linear.defvjp(lambda g, out, x, weight, bias=None: g @ weight, _linear_weight_vjp, _linear_bias_vjp)
@@ -340,7 +344,7 @@ def _expand(g: Any, shape: tuple[int, ...], axis: tuple[int, ...] | None, keepdi
 
 @primitive(name="sum", aliases=False)
 def sum_(x: np.ndarray, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> np.ndarray:
-    return np.add.reduce(x, axis=axis, keepdims=keepdims)
+    return _add_reduce(x, axis=axis, keepdims=keepdims)
 
 
 sum_.defvjp(
@@ -354,7 +358,7 @@ sum_.defvjp(
 def mean(x: np.ndarray, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> np.ndarray:
     if x.size == 0:
         return np.mean(x, axis=axis, keepdims=keepdims)
-    total = np.add.reduce(x, axis=axis, keepdims=keepdims)
+    total = _add_reduce(x, axis=axis, keepdims=keepdims)
     return total / (x.size // np.size(total))
 
 
@@ -636,10 +640,12 @@ def gelu(x: np.ndarray) -> np.ndarray:
 
 # d/dx x Phi(x) = Phi(x) + x phi(x), written with primitives so it differentiates again
 gelu.defvjp(
-    lambda g, out, x: g
-    * (
-        0.5 * (1.0 + erf(x * math.sqrt(0.5)))
-        + x * np.exp(-0.5 * (x * x)) * (0.5 * math.sqrt(2.0 / math.pi))
+    lambda g, out, x: (
+        g
+        * (
+            0.5 * (1.0 + erf(x * math.sqrt(0.5)))
+            + x * np.exp(-0.5 * (x * x)) * (0.5 * math.sqrt(2.0 / math.pi))
+        )
     )
 )
 
@@ -650,9 +656,7 @@ def leaky_relu(x: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
     return np.where(x > 0, x, x * negative_slope)
 
 
-leaky_relu.defvjp(
-    lambda g, out, x, negative_slope=0.01: where(x > 0, g, g * negative_slope)
-)
+leaky_relu.defvjp(lambda g, out, x, negative_slope=0.01: where(x > 0, g, g * negative_slope))
 
 
 @primitive(aliases=False)
@@ -668,7 +672,7 @@ elu.defvjp(lambda g, out, x, alpha=1.0: where(x <= 0, g * alpha * np.exp(x), g))
 # --- more reductions ---------------------------------------------------------------------------
 
 
-def _to_last(x: Any, axis: tuple[int, ...] | None) -> tuple[Any, tuple[int, ...], tuple]:
+def _to_last(x: Any, axis: tuple[int, ...] | None) -> tuple[Any, tuple[int, ...], tuple[int, ...]]:
     """x with the reduced axes moved to the end and flattened into one: (kept..., n).
 
     Returns the array, the permutation used and the permuted shape, to undo it with `_from_last`.
@@ -681,7 +685,7 @@ def _to_last(x: Any, axis: tuple[int, ...] | None) -> tuple[Any, tuple[int, ...]
     return moved.reshape(kept + (n,)), perm, moved.shape
 
 
-def _from_last(y: np.ndarray, perm: tuple[int, ...], shape: tuple) -> np.ndarray:
+def _from_last(y: np.ndarray, perm: tuple[int, ...], shape: tuple[int, ...]) -> np.ndarray:
     return np.transpose(y.reshape(shape), np.argsort(perm))
 
 
@@ -739,8 +743,9 @@ def prod(x: np.ndarray, axis: tuple[int, ...] | None = None, keepdims: bool = Fa
 
 
 prod.defvjp(
-    lambda g, out, x, axis=None, keepdims=False: _expand(g, x.shape, axis, keepdims)
-    * prod_others(x, axis=axis)
+    lambda g, out, x, axis=None, keepdims=False: (
+        _expand(g, x.shape, axis, keepdims) * prod_others(x, axis=axis)
+    )
 )
 
 
@@ -762,7 +767,7 @@ cumsum.defvjp(lambda g, out, x, axis=0: _reverse_cumsum(g, axis))
 def norm2(x: np.ndarray, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
     """sqrt(sum(x^2)) over `axis`: the 2-norm of vectors, the Frobenius norm of matrices.
     Its gradient x / norm is 0 where the norm is 0 (as PyTorch)."""
-    return np.sqrt(np.add.reduce(x * x, axis=axis, keepdims=keepdims))
+    return np.sqrt(_add_reduce(x * x, axis=axis, keepdims=keepdims))
 
 
 def _norm2_vjp(g: Any, out: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:

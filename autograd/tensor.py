@@ -31,7 +31,7 @@ def _normalize_axis(axis: Axis, ndim: int) -> tuple[int, ...] | None:
     if axis is None:
         return None
     if isinstance(axis, (int, np.integer)):
-        axes: tuple = (axis,)
+        axes: tuple[Any, ...] = (axis,)
     elif isinstance(axis, (tuple, list)):
         axes = tuple(axis)
     else:
@@ -173,14 +173,19 @@ class Tensor(Node):
         t.label = label
         return t
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         """Copies and pickles are leaves with the same data, `requires_grad` and label."""
         return (type(self), (self._data, self.requires_grad, None, self.label))
 
     @staticmethod
     def _make(
-        cls: type, data: Any, prim: Any, inputs: tuple, raw: tuple, kwargs: dict | None,
-        others: tuple,
+        cls: type,
+        data: Any,
+        prim: Any,
+        inputs: tuple[Any, ...],
+        raw: tuple[Any, ...],
+        kwargs: dict[str, Any] | None,
+        others: tuple[Any, ...],
     ) -> Tensor:
         """Make a node and set every field: the one place, for leaves and results alike.
 
@@ -193,7 +198,7 @@ class Tensor(Node):
         if data.dtype.kind != "f":
             name = prim.name if prim is not None else "operation"
             raise TypeError(f"{name} produced dtype {data.dtype}; Tensors hold floating point data")
-        t = object.__new__(cls)
+        t: Tensor = object.__new__(cls)
         t._data = data
         t.grad = None
         t.label = ""
@@ -214,7 +219,7 @@ class Tensor(Node):
             t._saved = others
         return t
 
-    def _share_version(self, raw: tuple, tensors: tuple) -> None:
+    def _share_version(self, raw: tuple[Any, ...], tensors: tuple[Any, ...]) -> None:
         """Share the version record of the input among `tensors` whose memory this result is
         (or views), so that a change through either is seen by graphs that read the other."""
         data = self._data
@@ -502,9 +507,7 @@ class Tensor(Node):
         try:
             self._data[_index(index)] = raw
         except (ValueError, TypeError) as e:
-            raise ValueError(
-                f"item assignment into a Tensor of shape {self.shape}: {e}"
-            ) from None
+            raise ValueError(f"item assignment into a Tensor of shape {self.shape}: {e}") from None
         mark_dirty(self)
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
@@ -534,7 +537,9 @@ class Tensor(Node):
         raw_inputs = tuple(_raw(x) for x in inputs)
         return getattr(ufunc, method)(*raw_inputs, **kwargs)
 
-    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+    def __array_function__(
+        self, func: Any, types: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
         """numpy's functions on Tensors: the ones in `IMPLEMENTED` record, the others run on
         the arrays or raise a TypeError naming them (see `autograd.numpy_functions`)."""
         impl = IMPLEMENTED.get(func)
@@ -592,7 +597,11 @@ class Tensor(Node):
         return ops.prod(x, axis=_normalize_axis(axis, self.ndim), keepdims=keepdims)
 
     def var(
-        self, axis: Axis = None, dtype: Any = None, out: Any = None, ddof: float = 0,
+        self,
+        axis: Axis = None,
+        dtype: Any = None,
+        out: Any = None,
+        ddof: float = 0,
         keepdims: bool = False,
     ) -> Tensor:
         """Variance over `axis`, dividing by n - ddof (numpy's default ddof=0; PyTorch's 1)."""
@@ -600,7 +609,11 @@ class Tensor(Node):
         return _api.var(x, axis=axis, ddof=ddof, keepdims=keepdims)
 
     def std(
-        self, axis: Axis = None, dtype: Any = None, out: Any = None, ddof: float = 0,
+        self,
+        axis: Axis = None,
+        dtype: Any = None,
+        out: Any = None,
+        ddof: float = 0,
         keepdims: bool = False,
     ) -> Tensor:
         """Standard deviation, sqrt(var); its gradient is 0 where it is 0 (as PyTorch)."""
@@ -832,7 +845,9 @@ class Tensor(Node):
         return ops.astype(self, dtype=np.dtype(dtype))
 
 
-def _ufunc_into(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any:
+def _ufunc_into(
+    ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
     """`np.add(a, b, out=t)` and `np.add.at(t, index, v)`: a change in place of the Tensors in
     `out`, under the rules of the in-place operators (`_check_inplace`), counted in their
     versions; not recorded."""
@@ -894,9 +909,33 @@ _UFUNCS = {
     np.hypot: ops.hypot,
 }
 _ELEMENTWISE = [
-    "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "square", "reciprocal",
-    "tanh", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh",
-    "arccosh", "arctanh", "sign", "floor", "ceil", "rint", "trunc",
+    "exp",
+    "exp2",
+    "expm1",
+    "log",
+    "log2",
+    "log10",
+    "log1p",
+    "sqrt",
+    "square",
+    "reciprocal",
+    "tanh",
+    "sin",
+    "cos",
+    "tan",
+    "arcsin",
+    "arccos",
+    "arctan",
+    "sinh",
+    "cosh",
+    "arcsinh",
+    "arccosh",
+    "arctanh",
+    "sign",
+    "floor",
+    "ceil",
+    "rint",
+    "trunc",
 ]  # numpy's name, and the primitive's in autograd.ops
 _UFUNCS.update((getattr(np, name), getattr(ops, name)) for name in _ELEMENTWISE)
 # ufuncs whose results hold no number that could carry a gradient (booleans)
