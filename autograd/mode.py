@@ -11,14 +11,17 @@ import contextvars
 import functools
 import inspect
 from collections.abc import Callable, Generator
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
+Y = TypeVar("Y")
+S = TypeVar("S")
 
 GRAD = 1  # bit set while operations are recorded
 ANOMALY = 2  # bit set while results are scanned for nan and inf
 
-MODE = contextvars.ContextVar("autograd_mode", default=GRAD)
+MODE: contextvars.ContextVar[int] = contextvars.ContextVar("autograd_mode", default=GRAD)
 """The current thread's (or task's) switches as bits; every recorded operation reads it."""
 
 _SAVED: contextvars.ContextVar[tuple[int, ...]] = contextvars.ContextVar(
@@ -53,28 +56,29 @@ class _Switch:
         MODE.set(saved[-1])
         _SAVED.set(saved[:-1])
 
-    def __call__(self, func: F) -> F:
+    def __call__(self, func: Callable[P, R]) -> Callable[P, R]:
         switch = type(self)
         if inspect.isgeneratorfunction(func):
 
+            # Any stands for R, a generator here: mypy narrows `func` but not R itself
             @functools.wraps(func)
-            def generator(*args: Any, **kwargs: Any) -> Generator:
+            def generator(*args: P.args, **kwargs: P.kwargs) -> Any:
                 return _switched(switch, func(*args, **kwargs))
 
-            return generator  # type: ignore[return-value]
+            return generator
 
         @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             with switch():
                 return func(*args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]
+        return wrapper
 
 
-def _switched(switch: type[_Switch], gen: Generator) -> Generator:
+def _switched(switch: type[_Switch], gen: Generator[Y, S, R]) -> Generator[Y, S, R]:
     """Run `gen` with `switch` on while it runs, and off while its caller runs."""
-    resume: Any = gen.send
-    value: Any = None
+    resume: Callable[[Any], Y] = gen.send  # or gen.throw, to pass on the caller's exception
+    value: S | BaseException | None = None
     while True:
         try:
             with switch():
@@ -136,7 +140,7 @@ class set_grad_enabled(_Switch):
     def __init__(self, mode: bool = True) -> None:
         self._value = bool(mode)
 
-    def __call__(self, func: F) -> F:
+    def __call__(self, func: Callable[P, R]) -> Callable[P, R]:
         raise TypeError("set_grad_enabled is a context manager; use no_grad() as a decorator")
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -32,10 +32,12 @@ from autograd.graph import Node, check_finite
 from autograd.mode import ANOMALY, GRAD, MODE
 
 Rule = Callable[..., Any]
+"""A VJP rule `rule(g, out, *args, **kwargs) -> gradient`. Its arguments and result are floats,
+arrays or nodes, as the forward's are, and its arity is the forward's: no narrower type holds."""
 _mode = MODE.get
 
 
-class RuleTable(dict):
+class RuleTable(dict[int, Rule]):
     """Input position -> the function that gives that input's gradient, `f(g, out, *args,
     **kwargs)`: the one place where a primitive's rules are looked up, for the backward driver
     and for `Primitive.vjp` alike.
@@ -45,7 +47,9 @@ class RuleTable(dict):
     primitive and the input.
     """
 
-    def __init__(self, name: str, rules: tuple | None, rule_argnum: Rule | None) -> None:
+    def __init__(
+        self, name: str, rules: tuple[Rule | None, ...] | None, rule_argnum: Rule | None
+    ) -> None:
         super().__init__((i, r) for i, r in enumerate(rules or ()) if r is not None)
         self.name = name
         self.count = None if rules is None else len(rules)
@@ -99,7 +103,9 @@ class Primitive:
         self.vjps = RuleTable(self.name, None, rule)
         return self
 
-    def vjp(self, argnum: int, g: Any, out: Any, args: tuple, kwargs: dict | None) -> Any:
+    def vjp(
+        self, argnum: int, g: Any, out: Any, args: tuple[Any, ...], kwargs: dict[str, Any] | None
+    ) -> Any:
         """The gradient for input `argnum`, given the output gradient `g` (see `RuleTable`)."""
         rule = self.vjps[argnum]
         return rule(g, out, *args, **kwargs) if kwargs else rule(g, out, *args)
@@ -119,10 +125,10 @@ class Primitive:
             if x.requires_grad:
                 return self._record(x.__class__, (x._data,), (x,), True, kwargs or None, ())
             return self._record(x.__class__, (x._data,), (None,), False, kwargs or None, (x,))
-        cls = None
-        raw_list = []
-        input_list = []
-        others: tuple = ()
+        cls: type[Node] | None = None
+        raw_list: list[Any] = []
+        input_list: list[Node | None] = []
+        others: tuple[Node, ...] = ()
         record = False
         for a in args:
             if isinstance(a, Node):
@@ -174,8 +180,14 @@ class Primitive:
         return self.forward(x, y)
 
     def _record(
-        self, cls: type, raw: tuple, inputs: tuple, record: bool, kwargs: dict | None, others: tuple
-    ) -> Any:
+        self,
+        cls: type[Node],
+        raw: tuple[Any, ...],
+        inputs: tuple[Node | None, ...],
+        record: bool,
+        kwargs: dict[str, Any] | None,
+        others: tuple[Node, ...],
+    ) -> Node:
         """Run the forward on raw data and wrap the result in a node of `cls` (recorded if an
         input requires grad and recording is on). `others`: the node inputs that do not."""
         try:
@@ -187,7 +199,8 @@ class Primitive:
         if mode != GRAD:  # the usual mode, recording without anomaly checks, costs one test
             if mode & ANOMALY:
                 check_finite(out, f"{self.name} forward")
-            record = record and mode & GRAD
+            if not mode & GRAD:
+                record = False
         if record:
             node = cls._make(cls, out, self, inputs, raw, kwargs, others)
         else:
@@ -196,16 +209,28 @@ class Primitive:
             node._share_version(raw, inputs + others)
         return node
 
-    def _mixed(self, cls: type, other: Any) -> None:
+    def _mixed(self, cls: type[Node], other: Any) -> None:
         raise TypeError(f"{self.name}: cannot mix {cls.__name__} and {type(other).__name__} inputs")
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
 
 
+@overload
+def primitive(
+    forward: Callable[..., Any], *, name: str | None = None, aliases: bool = True
+) -> Primitive: ...
+
+
+@overload
+def primitive(
+    forward: None = None, *, name: str | None = None, aliases: bool = True
+) -> Callable[[Callable[..., Any]], Primitive]: ...
+
+
 def primitive(
     forward: Callable[..., Any] | None = None, *, name: str | None = None, aliases: bool = True
-) -> Any:
+) -> Primitive | Callable[[Callable[..., Any]], Primitive]:
     """Turn a forward function into a `Primitive`; add its rules with `.defvjp(...)`.
 
     Use as `@primitive` or `@primitive(name="+")` (the name shows in errors and drawings).
