@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, SupportsIndex
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from autograd.tensor import Tensor
 
 Seed = int | np.random.Generator | None
+Dims = SupportsIndex | tuple[SupportsIndex, ...] | list[SupportsIndex]
+"""What a factory's `*shape` holds: the sizes, or one tuple or list of them."""
 
 
-def _shape(shape: tuple) -> tuple[int, ...]:
+def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
     """Accept `f(2, 3)` as well as numpy's `f((2, 3))`."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     return tuple(int(n) for n in shape)
 
 
-def _dtype(dtype: Any) -> np.dtype:
+def _dtype(dtype: DTypeLike | None) -> np.dtype:
     dt = np.dtype(np.float64 if dtype is None else dtype)
     if dt.kind != "f":
         raise TypeError(f"Tensor dtype must be a floating type, got {dt}")
@@ -29,35 +33,42 @@ def _leaf(arr: np.ndarray, requires_grad: bool) -> Tensor:
     return Tensor._leaf(arr, bool(requires_grad))
 
 
-def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, label: str = "") -> Tensor:
+def tensor(
+    data: ArrayLike, requires_grad: bool = False, dtype: DTypeLike | None = None, label: str = ""
+) -> Tensor:
     """A Tensor from array-like data (copied); the same as `Tensor(...)`."""
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, label=label)
 
 
-def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros(*shape: Dims, dtype: DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros: `zeros(2, 3)` or `zeros((2, 3))`."""
     return _leaf(np.zeros(_shape(shape), dtype=_dtype(dtype)), requires_grad)
 
 
-def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones(*shape: Dims, dtype: DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones: `ones(2, 3)` or `ones((2, 3))`."""
     return _leaf(np.ones(_shape(shape), dtype=_dtype(dtype)), requires_grad)
 
 
-def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def full(
+    shape: int | Sequence[SupportsIndex],
+    fill_value: float,
+    dtype: DTypeLike | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """A tensor of `shape` filled with `fill_value`."""
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     return _leaf(np.full(shape, fill_value, dtype=_dtype(dtype)), requires_grad)
 
 
-def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros_like(t: ArrayLike, dtype: DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
     """Zeros of the shape (and, unless given, the floating dtype) of `t`."""
     arr = np.asarray(t)
     dt = dtype if dtype is not None else (arr.dtype if arr.dtype.kind == "f" else None)
     return _leaf(np.zeros(arr.shape, dtype=_dtype(dt)), requires_grad)
 
 
-def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones_like(t: ArrayLike, dtype: DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
     """Ones of the shape (and, unless given, the floating dtype) of `t`."""
     arr = np.asarray(t)
     dt = dtype if dtype is not None else (arr.dtype if arr.dtype.kind == "f" else None)
@@ -68,7 +79,7 @@ def arange(
     start: float,
     stop: float | None = None,
     step: float = 1,
-    dtype: Any = None,
+    dtype: DTypeLike | None = None,
     requires_grad: bool = False,
 ) -> Tensor:
     """Evenly spaced values in [start, stop), as numpy's arange (floating point)."""
@@ -76,18 +87,24 @@ def arange(
     return _leaf(arr.astype(_dtype(dtype)), requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def eye(
+    n: int, m: int | None = None, dtype: DTypeLike | None = None, requires_grad: bool = False
+) -> Tensor:
     """The identity matrix (n x m)."""
     return _leaf(np.eye(n, m, dtype=_dtype(dtype)), requires_grad)
 
 
-def randn(*shape: Any, seed: Seed = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def randn(
+    *shape: Dims, seed: Seed = None, dtype: DTypeLike | None = None, requires_grad: bool = False
+) -> Tensor:
     """Standard normal samples; `seed` is an int or a `np.random.Generator` (reproducible)."""
     rng = np.random.default_rng(seed)
     return _leaf(rng.standard_normal(_shape(shape)).astype(_dtype(dtype)), requires_grad)
 
 
-def rand(*shape: Any, seed: Seed = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def rand(
+    *shape: Dims, seed: Seed = None, dtype: DTypeLike | None = None, requires_grad: bool = False
+) -> Tensor:
     """Uniform samples in [0, 1); `seed` is an int or a `np.random.Generator` (reproducible)."""
     rng = np.random.default_rng(seed)
     return _leaf(rng.random(_shape(shape)).astype(_dtype(dtype)), requires_grad)

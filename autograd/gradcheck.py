@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from autograd.functional import gradients
 from autograd.tensor import Tensor
@@ -18,7 +19,7 @@ class GradcheckError(AssertionError):
 
 def gradcheck(
     f: Callable[..., Any],
-    inputs: Any,
+    inputs: ArrayLike | Value | Sequence[ArrayLike | Value],
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
@@ -30,8 +31,7 @@ def gradcheck(
     |analytic - numeric| <= atol + rtol * |numeric|, PyTorch's test and defaults. The error names
     the input, the index, and both values.
     """
-    many = isinstance(inputs, (tuple, list))
-    items: Sequence[Any] = inputs if many else (inputs,)
+    items = inputs if isinstance(inputs, (tuple, list)) else (inputs,)
     scalar = all(isinstance(x, Value) for x in items)
     arrays = []
     for i, x in enumerate(items):
@@ -42,7 +42,7 @@ def gradcheck(
             )
         arrays.append(arr)
 
-    def run(arrs: list[np.ndarray]) -> tuple[Any, list[Any]]:
+    def run(arrs: list[np.ndarray]) -> tuple[Any, list[Value | Tensor]]:
         xs = [Value(float(a)) if scalar else Tensor(a, requires_grad=True) for a in arrs]
         return f(*xs), xs
 
@@ -54,7 +54,7 @@ def gradcheck(
     for i, arr in enumerate(arrays):
         analytic = np.zeros((n_out, arr.size))
         for k in range(n_out):
-            seed = None
+            seed: np.ndarray | None = None
             if isinstance(out, Tensor):
                 seed = np.zeros(n_out)
                 seed[k] = 1.0

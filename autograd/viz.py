@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import html
 import os
-from typing import Any
+from typing import Any, SupportsFloat
 
 import graphviz
 import numpy as np
@@ -50,7 +50,9 @@ class GraphvizNotFoundError(RuntimeError):
     """Rendering needs Graphviz's `dot` program, which is not installed."""
 
 
-class Graph(graphviz.Digraph):
+# graphviz ships no type information (no py.typed, no stubs in typeshed), so Digraph is Any to
+# mypy and no annotation here can change that: the ignore allows subclassing it.
+class Graph(graphviz.Digraph):  # type: ignore[misc]
     """A `graphviz.Digraph` whose rendering errors say how to install Graphviz."""
 
     def pipe(self, *args: Any, **kwargs: Any) -> Any:
@@ -69,8 +71,8 @@ class Graph(graphviz.Digraph):
 # --- text of the labels ----------------------------------------------------------------------
 
 
-def _num(x: float) -> str:
-    x = float(x)
+def _num(number: SupportsFloat) -> str:
+    x = float(number)
     if x == 0 or 1e-3 <= abs(x) < 1e5 or not np.isfinite(x):
         return f"{x:.4f}"
     return f"{x:.3e}"
@@ -132,7 +134,7 @@ def _constant_label(value: Any) -> str:
 
 def _op_label(node: Node) -> str:
     """The op's name, with its settings: `sum(axis=1)`, `**2`, `[:, 1]`."""
-    name = node._prim.name
+    name = node.op
     kwargs = node._kwargs or {}
     if name == "**" and node._inputs[1] is None and np.ndim(node._args[1]) == 0:
         return f"**{_short(node._args[1])}"
@@ -200,7 +202,7 @@ def _count(nodes: list[Node], collapse: bool) -> int:
 
 def _folded(node: Node, i: int) -> bool:
     """Inputs shown inside the op's name rather than as boxes (the exponent of `**2`)."""
-    return node._prim.name == "**" and i == 1 and np.ndim(node._args[1]) == 0
+    return node.op == "**" and i == 1 and np.ndim(node._args[1]) == 0
 
 
 def draw_graph(
@@ -269,7 +271,7 @@ def draw_graph(
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": None, ".gv": None}
 
 
-def save_graph(root: Node, path: str | os.PathLike, **options: Any) -> str:
+def save_graph(root: Node, path: str | os.PathLike[str], **options: Any) -> str:
     """Draw `root`'s graph into `path`, in the format of its suffix; returns the path.
 
     `.svg`, `.png`, `.pdf` need Graphviz's `dot`; `.dot` and `.gv` write the DOT source and do
