@@ -45,11 +45,7 @@ def var(x: Any, axis: Axis = None, ddof: float = 0, keepdims: bool = False) -> T
     """Variance over `axis` with numpy's `ddof` (0 by default; PyTorch's default is 1): the mean
     squared deviation, divided by n - ddof instead of n."""
     x = _tensor(x)
-    axes = _normalize_axis(axis, x.ndim)
-    n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
-    d = x - ops.mean(x, axis=axes, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):  # n <= ddof: inf or nan, as numpy
-        return ops.sum_(d * d, axis=axes, keepdims=keepdims) / np.float64(n - ddof)
+    return ops.var(x, axis=_normalize_axis(axis, x.ndim), ddof=ddof, keepdims=keepdims)
 
 
 def std(x: Any, axis: Axis = None, ddof: float = 0, keepdims: bool = False) -> Tensor:
@@ -78,8 +74,8 @@ def norm(x: Any, ord: Any = None, axis: Axis = None, keepdims: bool = False) -> 
                 f"norm: ord={ord!r} needs a 1-D or 2-D tensor or an axis; got shape {x.shape}"
             )
         axis = tuple(range(x.ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    axes = tuple(int(a) % max(x.ndim, 1) for a in axes)
+    given = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    axes = tuple((_normalize_axis(a, x.ndim) or (0,))[0] for a in given)  # in order, checked
     if len(axes) == 1:
         if ord not in _VECTOR_ORDS:
             raise ValueError(
@@ -87,11 +83,9 @@ def norm(x: Any, ord: Any = None, axis: Axis = None, keepdims: bool = False) -> 
             )
         if ord in (None, 2):
             return ops.norm2(x, axis=axes, keepdims=keepdims)
-        a = ops.absolute(x)
         if ord == 1:
-            return ops.sum_(a, axis=axes, keepdims=keepdims)
-        extremum = ops.max_ if ord == np.inf else ops.min_
-        return extremum(a, axis=axes, keepdims=keepdims)
+            return ops.sum_(ops.absolute(x), axis=axes, keepdims=keepdims)
+        return ops.norm_inf(x, axis=axes, keepdims=keepdims, lowest=ord != np.inf)
     if len(axes) != 2 or axes[0] == axes[1]:
         raise ValueError(f"norm: axis must be one axis or two different ones, got {axis!r}")
     if ord not in _MATRIX_ORDS:
@@ -227,8 +221,18 @@ def gather(x: Any, dim: int, index: Any) -> Tensor:
     return take_along_axis(x, index, dim)
 
 
-def sort(x: Any, axis: int | None = -1) -> Tensor:
-    """Sorted along `axis`; each element's gradient follows it to its sorted place."""
+def sort(
+    x: Any,
+    axis: int | None = -1,
+    kind: str | None = None,
+    order: Any = None,
+    *,
+    stable: bool | None = None,
+) -> Tensor:
+    """Sorted along `axis` (a stable sort, whatever `kind`); each element's gradient follows it
+    to its sorted place."""
+    if order is not None:
+        raise TypeError("numpy.sort(..., order=) sorts structured arrays; Tensors hold floats")
     x = _tensor(x)
     if axis is None:
         x, axis = x.reshape((-1,)), 0
@@ -261,7 +265,9 @@ def _no(name: str, **given: Any) -> None:
             )
         if key == "initial" and value is not np._NoValue:
             raise TypeError(f"numpy.{name}(..., initial=) is not supported on Tensors")
-        if key in ("casting", "order", "mode", "kind", "subok") and value is not None:
+        if key == "casting" and value not in (None, "same_kind"):
+            raise TypeError(f"numpy.{name}(..., casting={value!r}) is not supported on Tensors")
+        if key in ("order", "mode", "kind", "subok") and value is not None:
             raise TypeError(f"numpy.{name}(..., {key}=) is not supported on Tensors")
 
 
@@ -356,10 +362,25 @@ def _like(fill: Callable[..., np.ndarray]) -> Callable[..., Any]:
         shape: Any = None,
         **kwargs: Any,
     ) -> Any:
-        arr = fill(np.asarray(a), dtype=dtype, shape=shape, **kwargs)
-        return Tensor._leaf(arr) if arr.dtype.kind == "f" else arr
+        return _constant(fill(np.asarray(a), dtype=dtype, shape=shape, **kwargs))
 
     return f
+
+
+def _full_like(
+    a: Any,
+    fill_value: Any,
+    dtype: Any = None,
+    order: Any = "K",
+    subok: bool = True,
+    shape: Any = None,
+    **kwargs: Any,
+) -> Any:
+    return _constant(np.full_like(np.asarray(a), fill_value, dtype=dtype, shape=shape, **kwargs))
+
+
+def _constant(arr: np.ndarray) -> Any:
+    return Tensor._leaf(arr) if arr.dtype.kind == "f" else arr
 
 
 def _transpose(a: Any, axes: Any = None) -> Tensor:
@@ -513,7 +534,7 @@ IMPLEMENTED.update(
         np.zeros_like: _like(np.zeros_like),
         np.ones_like: _like(np.ones_like),
         np.empty_like: _like(np.zeros_like),  # contents unspecified: zeros are as good as any
-        np.full_like: _like(np.full_like),
+        np.full_like: _full_like,
     }
 )
 

@@ -281,11 +281,18 @@ sqrt.defvjp(lambda g, out, x: g / (2.0 * out))
 
 @primitive(name="abs", aliases=False)
 def absolute(x: np.ndarray) -> np.ndarray:
-    """|x|; the derivative sign(x) is 0 at 0, as in PyTorch (at nan it is nan, PyTorch's 0)."""
+    """|x|; the derivative sign(x) is 0 at 0 and at nan, as in PyTorch."""
     return np.abs(x)
 
 
-absolute.defvjp(lambda g, out, x: g * np.sign(x))
+@primitive(aliases=False)
+def sgn(x: np.ndarray) -> np.ndarray:
+    """-1, 0 or 1, and 0 at nan: PyTorch's sgn, the derivative of |x| (its own derivative is 0)."""
+    return np.nan_to_num(np.sign(x), copy=False, nan=0.0)
+
+
+sgn.defvjp(lambda g, out, x: zeros_like(g))
+absolute.defvjp(lambda g, out, x: g * sgn(x))
 
 
 tanh = primitive(np.tanh, aliases=False)
@@ -556,11 +563,21 @@ logaddexp = primitive(np.logaddexp, aliases=False).defvjp(
     lambda g, out, x, y: g / (np.exp(y - x) + 1.0),
     lambda g, out, x, y: g / (np.exp(x - y) + 1.0),
 )
-# atan2(y, x): d/dy = x / (x^2 + y^2), d/dx = -y / (x^2 + y^2)
+
+
+# atan2(y, x): d/dy = x / (x^2 + y^2), d/dx = -y / (x^2 + y^2) (PyTorch's order: g x r), and 0
+# where x^2 + y^2 is 0
+def _arctan2_reciprocal(y: Any, x: Any) -> Any:
+    d = x * x + y * y
+    return 1.0 / where(d == 0, np.inf, d)
+
+
 arctan2 = primitive(np.arctan2, aliases=False).defvjp(
-    lambda g, out, y, x: g * x / (x * x + y * y),
-    lambda g, out, y, x: g * -y / (x * x + y * y),
+    lambda g, out, y, x: g * x * _arctan2_reciprocal(y, x),
+    lambda g, out, y, x: g * -y * _arctan2_reciprocal(y, x),
 )
+
+
 hypot = primitive(np.hypot, aliases=False).defvjp(
     lambda g, out, x, y: g * x / out, lambda g, out, x, y: g * y / out
 )
@@ -776,6 +793,71 @@ def _norm2_vjp(g: Any, out: Any, x: Any, axis: Any = None, keepdims: bool = Fals
 
 
 norm2.defvjp(_norm2_vjp)
+
+
+def _count(x: Any, axis: tuple[int, ...] | None) -> int:
+    """How many elements each slice over `axis` has."""
+    shape = np.shape(x)
+    return int(np.prod([shape[a] for a in axis] if axis is not None else shape, dtype=np.int64))
+
+
+def _scaled_mean(x: Any, axis: tuple[int, ...] | None) -> Any:
+    """The mean over `axis` (kept) as the sum of x / n: finite for the largest floats."""
+    return sum_(x / max(_count(x, axis), 1), axis=axis, keepdims=True)
+
+
+@primitive(aliases=False)
+def var(
+    x: np.ndarray, axis: tuple[int, ...] | None = None, ddof: float = 0, keepdims: bool = False
+) -> np.ndarray:
+    """The variance over `axis`: squared deviations from the mean, summed, over n - ddof (inf
+    or nan where n <= ddof, as numpy). Its gradient is 2 g (x - mean) / (n - ddof)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = x - _scaled_mean(x, axis)
+        total = _add_reduce(d * d, axis=axis, keepdims=keepdims)
+        return total / x.dtype.type(max(_count(x, axis) - ddof, 0))
+
+
+def _var_vjp(
+    g: Any, out: Any, x: Any, axis: Any = None, ddof: float = 0, keepdims: bool = False
+) -> Any:
+    n = _count(x, axis)
+    scale = 2.0 / (n - ddof) if n > ddof else np.inf
+    # PyTorch's order: (2 / (n - ddof)) g first, so that g = 0 (from std at inf) gives 0
+    return (scale * _expand(g, x.shape, axis, keepdims)) * (x - _scaled_mean(x, axis))
+
+
+var.defvjp(_var_vjp)
+
+
+@primitive(aliases=False)
+def norm_inf(
+    x: np.ndarray,
+    axis: tuple[int, ...] | None = None,
+    keepdims: bool = False,
+    lowest: bool = False,
+) -> np.ndarray:
+    """max |x| over `axis` (min |x| if `lowest`): the inf- and -inf-norms. The gradient goes to
+    the elements at the norm, shared between ties, and to nan elements (PyTorch's rule: a row
+    holding nan has norm nan and gradient 0, as sgn(nan) is 0)."""
+    a = np.abs(x)
+    return (np.min if lowest else np.max)(a, axis=axis, keepdims=keepdims)
+
+
+def _norm_inf_vjp(
+    g: Any, out: Any, x: Any, axis: Any = None, keepdims: bool = False, lowest: bool = False
+) -> Any:
+    mask = (np.abs(_data(x)) == _expand(_data(out), x.shape, axis, keepdims)) | np.isnan(_data(x))
+    count = mask.sum(axis=axis, keepdims=True)
+    return _expand(g, x.shape, axis, keepdims) * sgn(x) * (mask / count)
+
+
+norm_inf.defvjp(_norm_inf_vjp)
+
+
+def _data(x: Any) -> Any:
+    """The array of a Tensor (under create_graph rules get Tensors), or the array itself."""
+    return getattr(x, "_data", x)
 
 
 @primitive(aliases=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from numbers import Number
 from operator import attrgetter
@@ -459,7 +460,7 @@ class Tensor(Node):
 
     def _scalar(self, what: str) -> Any:
         if self._data.size != 1:
-            raise RuntimeError(
+            raise ValueError(
                 f"{what} needs a one-element tensor; this one has shape {self.shape} "
                 f"({self._data.size} elements)"
             )
@@ -557,6 +558,8 @@ class Tensor(Node):
             )
         if dtype is None or np.dtype(dtype) == self.dtype:
             return self
+        if np.dtype(dtype).kind != "f":
+            raise TypeError(f"{name}(dtype=...) must be a floating type, got {np.dtype(dtype)}")
         return self.astype(dtype)
 
     def sum(
@@ -751,7 +754,7 @@ class Tensor(Node):
         if approximate == "none":
             return ops.gelu(self)
         if approximate == "tanh":
-            inner = (self + 0.044715 * self * self * self) * np.sqrt(2.0 / np.pi)
+            inner = (self + 0.044715 * self * self * self) * math.sqrt(2.0 / math.pi)
             return 0.5 * self * (1.0 + ops.tanh(inner))
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 

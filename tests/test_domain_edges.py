@@ -6,9 +6,8 @@ edges, elementwise (no broadcasting, so no sum mixes two edges); reductions ever
 row. nan compares equal to nan, inf to inf of the same sign.
 
 The few places where we differ from PyTorch on purpose are listed in DIFFERENCES, each with its
-reason, and a test proves each listed difference is real (so the list cannot rot). Engine bugs
-found and not yet fixed are listed in BUGS: the sweeps leave their points out, and one expected
-failure per bug checks exactly those points.
+reason, and a test proves each listed difference is real (so the list cannot rot); those that
+hold at points a predicate picks (rows of a reduction, pairs of a binary op) are in DIFFERS_AT.
 """
 
 from __future__ import annotations
@@ -38,59 +37,31 @@ FINITE = np.array([0.0, -0.0, 5e-324, 2.2e-308, 1.0, -1.0, 0.5, -2.5, 3.0, -7.0]
 DIFFERENCES = {
     ("pow_half", -0.0): "d/dx x**0.5 at -0: we take C's pow(-0, -0.5) = +inf; PyTorch -inf",
     ("pow_half", -np.inf): "d/dx x**0.5 at -inf: C's pow(-inf, -0.5) = 0; PyTorch nan",
-    ("abs", np.nan): "d|x|/dx at nan: numpy's sign(nan) is nan, PyTorch's sgn gives 0; the "
-    "forward is nan there anyway, and matching would cost three more array passes per call",
 }
 
 
-# Engine bugs these sweeps found, by name: (the ops, where: a predicate on the sweep's inputs that
-# is True at the elements, or rows for a reduction, it affects; what differs from PyTorch). The
-# sweeps leave those points out, and test_known_bug_still_differs_from_torch compares exactly
-# there as an expected failure (strict), so that the lead sees each bug and its fix shows.
-BUGS = {
+# Where we differ from PyTorch on purpose, at points a predicate picks: name -> (the ops, where:
+# True at the elements, or rows for a reduction, it affects; why). The sweeps leave those points
+# out, and test_each_listed_difference_is_real compares exactly there as an expected failure
+# (strict), so that a difference that disappears is dropped from the list. (Engine bugs the
+# sweeps find go here too while unfixed, their reason starting with "BUG:".)
+DIFFERS_AT = {
     "sign_of_nan": (
         ("sign",),
         lambda x: np.isnan(x),
-        "BUG: sign(nan) is nan (numpy's, as Tensor.sign's docstring says); torch.sign(nan) is 0. "
-        "If intended, it belongs in DIFFERENCES",
+        "sign(nan) is nan, numpy's value (np.sign is the forward); torch.sign(nan) is 0",
     ),
-    "arctan2_gradient_where_y2_plus_x2_is_0": (
-        ("arctan2",),
-        lambda y, x: y * y + x * x == 0,
-        "BUG: arctan2's gradients where y*y + x*x is 0 (the origin, or both tiny) are nan or "
-        "+-inf; PyTorch's are 0 there",
-    ),
-    "var_gradient_at_inf_and_overflow": (
-        ("var", "var_ddof1"),
-        lambda r: np.isinf(r).any(axis=1) | ((np.abs(r) == MAX).sum(axis=1) == 1),
-        "BUG: var's gradient on a row holding +-inf, or where 2 g (x - mean) overflows, is nan at "
-        "every element (the rule goes through the mean: 2gd - mean(2gd)); PyTorch's closed form "
-        "2 g (x - mean) / (n - ddof) gives +-inf at the finite elements",
-    ),
-    "var_of_equal_huge_values": (
+    "var_of_rows_whose_sum_overflows": (
         ("var", "var_ddof1", "std", "std_ddof1"),
-        lambda r: ((r == MAX).sum(axis=1) >= 2) | ((r == -MAX).sum(axis=1) >= 2),
-        "BUG: var([MAX, MAX]) is inf, its gradient nan: the sum in the mean overflows (numpy's "
-        "var too); PyTorch's var is 0 (Welford's algorithm), its gradient inf",
+        lambda r: np.isinf(np.sum(r, axis=1)) & np.isfinite(r).all(axis=1),
+        "var([MAX, MAX]) is 0 and its gradient 0: our mean is the sum of x / n, which stays "
+        "finite; PyTorch's sum overflows, giving var inf and gradients -inf or nan",
     ),
     "var_of_opposite_huge_values": (
         ("var", "var_ddof1", "std", "std_ddof1"),
         lambda r: (r == MAX).any(axis=1) & (r == -MAX).any(axis=1),
-        "BUG, or a DIFFERENCE to approve: var([MAX, -MAX]) is inf (right: MAX**2 overflows); "
-        "PyTorch's is -inf and its std nan; gradients differ accordingly",
-    ),
-    "inf_norm_gradient_on_a_row_with_nan": (
-        ("norm_inf", "norm_neg_inf"),
-        lambda r: np.isnan(r).any(axis=1),
-        "BUG: the +-inf-norm's gradient on a row holding nan is nan at every element (abs, then "
-        "max's rule); PyTorch's is 0 at every element (its rule masks |x| == norm or nan, "
-        "times sgn(x), and sgn(nan) = 0)",
-    ),
-    "one_norm_gradient_at_nan": (
-        ("norm_1",),
-        lambda r: np.isnan(r).any(axis=1),
-        "BUG: the 1-norm's gradient at a nan element is nan (abs's documented difference at nan, "
-        "through sum(abs(x))); PyTorch's is 0: list it in DIFFERENCES, or use PyTorch's sgn",
+        "var([-MAX, MAX]) is inf, as the true variance overflows; PyTorch's is -inf in some "
+        "orders (a negative variance) and its std nan; gradients differ accordingly",
     ),
 }
 
@@ -250,10 +221,12 @@ ROWS = {
     "norm": (lambda x: x.norm(axis=1), lambda x: torch.linalg.vector_norm(x, dim=1)),
     "norm_1": (lambda x: x.norm(1, axis=1), lambda x: torch.linalg.vector_norm(x, 1, dim=1)),
     "norm_inf": (
-        lambda x: x.norm(np.inf, axis=1), lambda x: torch.linalg.vector_norm(x, np.inf, dim=1)
+        lambda x: x.norm(np.inf, axis=1),
+        lambda x: torch.linalg.vector_norm(x, np.inf, dim=1),
     ),
     "norm_neg_inf": (
-        lambda x: x.norm(-np.inf, axis=1), lambda x: torch.linalg.vector_norm(x, -np.inf, dim=1)
+        lambda x: x.norm(-np.inf, axis=1),
+        lambda x: torch.linalg.vector_norm(x, -np.inf, dim=1),
     ),
 }
 
@@ -295,9 +268,9 @@ def _sweep(name: str) -> tuple[Callable, Callable, list[list[np.ndarray]]]:
 
 
 def _bug_mask(name: str, arrays: list[np.ndarray]) -> np.ndarray:
-    """True at the elements (rows, for a reduction) where a listed bug affects op `name`."""
+    """True at the elements (rows, for a reduction) where a listed difference affects `name`."""
     with np.errstate(all="ignore"):  # y * y overflows at the largest floats: no match there
-        masks = [where(*arrays) for ops, where, _ in BUGS.values() if name in ops]
+        masks = [where(*arrays) for ops, where, _ in DIFFERS_AT.values() if name in ops]
     return np.logical_or.reduce(masks) if masks else np.zeros(len(arrays[0]), dtype=bool)
 
 
@@ -331,12 +304,15 @@ def test_reduction_over_every_pair_of_edges_matches_torch(name):
 
 @pytest.mark.parametrize(
     "bug",
-    [pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=v[2])) for k, v in BUGS.items()],
+    [
+        pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=v[2]))
+        for k, v in DIFFERS_AT.items()
+    ],
 )
-def test_known_bug_still_differs_from_torch(bug):
-    """Each listed bug, at exactly the points it affects: an expected failure until it is fixed
-    (then this XPASSes, which strict turns into a failure: drop the entry)."""
-    ops, where, _ = BUGS[bug]
+def test_each_listed_difference_is_real(bug):
+    """Each listed difference, at exactly the points it affects: an expected failure while it
+    is real (once it is gone this XPASSes, which strict turns into a failure: drop the entry)."""
+    ops, where, _ = DIFFERS_AT[bug]
     for name in ops:
         ours, theirs, input_sets = _sweep(name)
         for arrays in input_sets:
@@ -370,7 +346,9 @@ EMPTY = {
     "reshape": (lambda x: x.reshape(3, 0), lambda x: x.reshape(3, 0), [(0, 3)]),
     "index": (lambda x: x[:, 1:1], lambda x: x[:, 1:1], [(2, 3)]),
     "concatenate": (
-        lambda a, b: ag.concatenate([a, b]), lambda a, b: torch.cat([a, b]), [(0, 3), (2, 3)]
+        lambda a, b: ag.concatenate([a, b]),
+        lambda a, b: torch.cat([a, b]),
+        [(0, 3), (2, 3)],
     ),
     # issue 12
     "sin": (np.sin, torch.sin, [(0, 3)]),
@@ -387,14 +365,16 @@ EMPTY = {
     "cumsum_flat": (lambda x: x.cumsum(), lambda x: x.flatten().cumsum(dim=0), [(0, 3)]),
     "norm_all": (lambda x: x.norm(), lambda x: torch.linalg.vector_norm(x), [(0, 3)]),
     "norm_empty_axis": (
-        lambda x: x.norm(axis=0), lambda x: torch.linalg.vector_norm(x, dim=0), [(0, 3)]
+        lambda x: x.norm(axis=0),
+        lambda x: torch.linalg.vector_norm(x, dim=0),
+        [(0, 3)],
     ),
     "norm_1": (
-        lambda x: x.norm(1, axis=0), lambda x: torch.linalg.vector_norm(x, 1, dim=0), [(0, 3)]
+        lambda x: x.norm(1, axis=0),
+        lambda x: torch.linalg.vector_norm(x, 1, dim=0),
+        [(0, 3)],
     ),
-    "norm_fro": (
-        lambda x: x.norm("fro"), lambda x: torch.linalg.matrix_norm(x, "fro"), [(0, 3)]
-    ),
+    "norm_fro": (lambda x: x.norm("fro"), lambda x: torch.linalg.matrix_norm(x, "fro"), [(0, 3)]),
     "dot": (lambda a, b: a.dot(b), lambda a, b: a @ b, [(0,), (0,)]),
     "dot_2d": (lambda a, b: a.dot(b), lambda a, b: a @ b, [(2, 0), (0, 3)]),
     "outer": (lambda a, b: a.outer(b), torch.outer, [(0,), (3,)]),
@@ -429,11 +409,6 @@ def test_op_on_empty_arrays_matches_torch(name):
 DDOF_AT_LEAST_N = {"empty_ddof1": ([], 1), "one_ddof2": ([1.5], 2), "three_ddof5": ([1, 2, 4], 5)}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: var divides by n - ddof even when it is negative: var([1, 2, 4], ddof=5) is "
-    "-2.33 (numpy and PyTorch: inf), var([], ddof=1) is -0.0 (theirs: nan); std follows",
-)
 @pytest.mark.filterwarnings("ignore:.*degrees of freedom is <= 0:UserWarning")  # torch's var
 @pytest.mark.parametrize("name", list(DDOF_AT_LEAST_N))
 @pytest.mark.parametrize("op", ["var", "std"])
@@ -459,7 +434,6 @@ def test_max_and_min_of_an_empty_axis_are_refused_as_in_torch(name):
 
 NUMPY_DERIVATIVE = {  # what we give instead, in numpy's (C99's) arithmetic
     "pow_half": lambda x: 0.5 * np.power(x, -0.5),
-    "abs": np.sign,
 }
 
 

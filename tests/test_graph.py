@@ -340,8 +340,12 @@ def test_a_rule_of_the_wrong_shape_is_a_clear_error():
 
 
 def test_a_rule_for_a_non_differentiable_input_is_refused():
-    with pytest.raises(TypeError, match=r"where: not differentiable with respect to input 0"):
-        ag.ops.where(Tensor([True], requires_grad=True), 1.0, 2.0).sum().backward()
+    scaled = ag.primitive(lambda c, x: c * x, name="scaled").defvjp(None, lambda g, out, c, x: g * c)
+    out = scaled(Tensor([2.0], requires_grad=True), Tensor([3.0], requires_grad=True))
+    with pytest.raises(TypeError, match=r"scaled: not differentiable with respect to input 0"):
+        out.sum().backward()
+    with pytest.raises(TypeError, match="where: cond must be boolean, got dtype float64"):
+        ag.ops.where(Tensor([1.0], requires_grad=True), 1.0, 2.0)  # checked before recording
 
 
 def test_value_and_tensor_do_not_mix_in_one_primitive():
