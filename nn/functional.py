@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from autograd import Tensor, maximum, ops, primitive
 from autograd.ops import log
@@ -57,6 +58,9 @@ def identity(x: Tensor) -> Tensor:
     return x
 
 
+Activation = str | Callable[[Tensor], Tensor] | None
+"""An activation: a name in `ACTIVATIONS` (None: linear) or a function of a Tensor."""
+
 ACTIVATIONS: dict[str | None, Callable[[Tensor], Tensor]] = {
     "relu": relu,
     "tanh": tanh,
@@ -70,7 +74,7 @@ ACTIVATIONS: dict[str | None, Callable[[Tensor], Tensor]] = {
 }
 
 
-def get_activation(activation: str | Callable | None) -> Callable[[Tensor], Tensor]:
+def get_activation(activation: Activation) -> Callable[[Tensor], Tensor]:
     """An activation by name ("relu", "tanh", "sigmoid", "leaky_relu", "gelu", "softplus",
     "elu", None) or as a function."""
     if callable(activation):
@@ -85,11 +89,11 @@ def get_activation(activation: str | Callable | None) -> Callable[[Tensor], Tens
 # --- losses ----------------------------------------------------------------------------------
 
 
-def _as_tensor(x: Any) -> Tensor:
+def _as_tensor(x: ArrayLike) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
-def _same_shape(pred: Tensor, target: Any, loss: str) -> None:
+def _same_shape(pred: Tensor, target: ArrayLike, loss: str) -> None:
     if pred.shape != np.shape(target):
         raise ValueError(
             f"{loss}: prediction has shape {pred.shape} but target has shape {np.shape(target)}; "
@@ -111,7 +115,7 @@ def _reduce(losses: Tensor, reduction: str, loss: str) -> Tensor:
     return losses
 
 
-def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+def mse_loss(pred: Tensor, target: ArrayLike, reduction: str = "mean") -> Tensor:
     """Mean squared error (pred - target)**2."""
     pred = _as_tensor(pred)
     _same_shape(pred, target, "mse_loss")
@@ -152,7 +156,7 @@ def _check_targets(t: np.ndarray, loss: str) -> None:
 
 
 def binary_cross_entropy_with_logits(
-    logits: Tensor, target: Any, reduction: str = "mean"
+    logits: Tensor, target: ArrayLike, reduction: str = "mean"
 ) -> Tensor:
     """Binary cross-entropy on logits (PyTorch's `binary_cross_entropy_with_logits`): the
     sigmoid and the logarithm fused, stable for any logit. Use it on a model whose last layer
@@ -195,7 +199,7 @@ def _bce_target_vjp(g: Any, out: Any, p: Any, y: Any, reduction: str = "mean") -
 _bce.defvjp(_bce_prob_vjp, _bce_target_vjp)
 
 
-def binary_cross_entropy(probs: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(probs: Tensor, target: ArrayLike, reduction: str = "mean") -> Tensor:
     """Binary cross-entropy on probabilities (PyTorch's `binary_cross_entropy`): for a model
     whose last layer is a sigmoid. Each log is clamped at -100, so probabilities of exactly 0
     and 1 give finite losses and gradients. On logits use `binary_cross_entropy_with_logits`."""
@@ -214,7 +218,9 @@ def binary_cross_entropy(probs: Tensor, target: Any, reduction: str = "mean") ->
     return _bce(probs, y, reduction=reduction)
 
 
-def _class_labels(labels: Any, n_classes: int, batch_shape: tuple, loss: str) -> np.ndarray:
+def _class_labels(
+    labels: ArrayLike, n_classes: int, batch_shape: tuple[int, ...], loss: str
+) -> np.ndarray:
     y = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
     if y.shape != batch_shape:
         raise ValueError(
@@ -235,7 +241,7 @@ def _class_labels(labels: Any, n_classes: int, batch_shape: tuple, loss: str) ->
     return y
 
 
-def cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean") -> Tensor:
+def cross_entropy(logits: Tensor, labels: ArrayLike, reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy of logits `(n, C)` (or `(C,)`) with integer class labels.
 
     Computed as -log_softmax(logits)[label], stable for any logits.
@@ -252,7 +258,7 @@ def cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean") -> Tenso
     return _reduce(-picked, reduction, "cross_entropy")
 
 
-def hinge_loss(scores: Tensor, labels: Any, reduction: str = "mean") -> Tensor:
+def hinge_loss(scores: Tensor, labels: ArrayLike, reduction: str = "mean") -> Tensor:
     """micrograd's max-margin loss relu(1 - y * score), for labels -1 and +1."""
     scores = _as_tensor(scores)
     _same_shape(scores, labels, "hinge_loss")
@@ -268,7 +274,7 @@ def hinge_loss(scores: Tensor, labels: Any, reduction: str = "mean") -> Tensor:
 KINDS = ("auto", "logits", "probabilities")
 
 
-def predict_labels(scores: Any, kind: str = "auto") -> np.ndarray:
+def predict_labels(scores: ArrayLike, kind: str = "auto") -> np.ndarray:
     """Class labels from model outputs: the argmax of `(n, C)` scores; for one score per sample,
     `score > 0` for logits and `score > 0.5` for probabilities.
 
@@ -291,7 +297,7 @@ def predict_labels(scores: Any, kind: str = "auto") -> np.ndarray:
     return (s > (0.0 if kind == "logits" else 0.5)).astype(np.int64)
 
 
-def accuracy(scores: Any, labels: Any, kind: str = "auto") -> float:
+def accuracy(scores: ArrayLike, labels: ArrayLike, kind: str = "auto") -> float:
     """Fraction of correct predictions from `(n, C)` scores (argmax) or one score per sample.
 
     One score per sample is a logit (positive above 0) or a probability (positive above 0.5):

@@ -6,21 +6,22 @@ A `Layer` holds its neurons as one weight matrix of shape `(nout, nin)` and a bi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from autograd import Tensor, linear
-from nn.functional import get_activation
+from nn.functional import Activation, get_activation
 from nn.module import Module
 
 INITS = ("auto", "he", "xavier", "uniform", "normal", "zeros")
 Seed = int | np.random.Generator | None
 
 
-def _activation_name(activation: str | Callable | None) -> str:
+def _activation_name(activation: Activation) -> str:
     if activation is None or isinstance(activation, str):
         return str(activation)
     return getattr(activation, "__name__", type(activation).__name__)
@@ -31,7 +32,7 @@ def init_weights(
     nin: int,
     nout: int,
     init: str,
-    activation: Any,
+    activation: Activation,
     rng: np.random.Generator,
 ) -> np.ndarray:
     """Initial weights for a layer with `nin` inputs and `nout` outputs.
@@ -63,8 +64,12 @@ def _check_size(value: Any, what: str) -> int:
     return int(value)
 
 
-def _features(x: Any, nin: int, dtype: np.dtype, who: str) -> Any:
-    """The input as a Tensor or array of the layer's dtype, checked for `nin` features."""
+def _features(x: ArrayLike, nin: int, dtype: np.dtype, who: str) -> Any:
+    """The input as a Tensor or array of the layer's dtype, checked for `nin` features.
+
+    Any rather than `Tensor | np.ndarray`: numpy's stubs type `array @ Tensor` as an array, but
+    Tensor's `__array_ufunc__` makes it a Tensor, which the layers pass on as their output.
+    """
     if x.__class__ is Tensor:
         if x.data.dtype != dtype:
             x = x.astype(dtype)
@@ -91,10 +96,10 @@ class Neuron(Module):
     def __init__(
         self,
         nin: int,
-        activation: str | Callable | None = "relu",
+        activation: Activation = "relu",
         init: str = "auto",
         seed: Seed = None,
-        dtype: Any = np.float64,
+        dtype: DTypeLike = np.float64,
     ) -> None:
         self.nin = _check_size(nin, "nin")
         self.activation = activation
@@ -105,7 +110,7 @@ class Neuron(Module):
         self.bias = Tensor(0.0, requires_grad=True, dtype=dt)
         self.label_parameters()
 
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: ArrayLike) -> Tensor:
         x = _features(x, self.nin, self.weight.dtype, "Neuron")
         return self._act(x @ self.weight + self.bias)
 
@@ -150,10 +155,10 @@ class Layer(Module):
         self,
         nin: int,
         nout: int,
-        activation: str | Callable | None = "relu",
+        activation: Activation = "relu",
         init: str = "auto",
         seed: Seed = None,
-        dtype: Any = np.float64,
+        dtype: DTypeLike = np.float64,
     ) -> None:
         self.nin = _check_size(nin, "nin")
         self.nout = _check_size(nout, "nout")
@@ -170,7 +175,7 @@ class Layer(Module):
     def neurons(self) -> list[NeuronView]:
         return [NeuronView(self, i) for i in range(self.nout)]
 
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: ArrayLike) -> Tensor:
         x = _features(x, self.nin, self.weight.dtype, "Layer")
         return self._act(linear(x, self.weight, self.bias))
 
@@ -190,11 +195,11 @@ class MLP(Module):
         self,
         nin: int,
         nouts: Sequence[int],
-        activation: str | Callable | None = "relu",
-        output_activation: str | Callable | None = None,
+        activation: Activation = "relu",
+        output_activation: Activation = None,
         init: str = "auto",
         seed: Seed = None,
-        dtype: Any = np.float64,
+        dtype: DTypeLike = np.float64,
     ) -> None:
         if isinstance(nouts, (int, np.integer)) or not len(nouts):
             raise ValueError(f"nouts must be a non-empty list of layer sizes, got {nouts!r}")

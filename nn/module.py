@@ -16,7 +16,7 @@ since their `.grad` stays None (as `torch.optim` does).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,8 @@ class StateDictError(KeyError, ValueError):
     def __str__(self) -> str:  # KeyError would show the repr of the message, newlines escaped
         return str(self.args[0]) if self.args else ""
 
+
+Shape = tuple[int, ...]
 
 _PARAM_NAMES = "_parameter_names"  # attribute holding the names assigned as parameters
 
@@ -192,7 +194,9 @@ class Module:
         for name, arr in arrays.items():
             params[name].data = arr.astype(params[name].dtype, copy=True)
 
-    def _architectures(self, theirs: dict[str, tuple | None], ours: dict[str, tuple]) -> str | None:
+    def _architectures(
+        self, theirs: Mapping[str, Shape | None], ours: Mapping[str, Shape]
+    ) -> str | None:
         """One line: what the checkpoint seems to hold and what this model is (None if alike).
 
         Keys named like an MLP's (`layers.{i}.weight` and `.bias`) are read as layer sizes;
@@ -237,7 +241,7 @@ class Module:
 _MLP_KEY = re.compile(r"layers\.(0|[1-9][0-9]*)\.(weight|bias)")
 
 
-def _shape(value: Any) -> tuple | None:
+def _shape(value: Any) -> Shape | None:
     """The shape of a state dict entry, or None if it is not array-like."""
     shape = getattr(value, "shape", None)
     if isinstance(shape, tuple):
@@ -248,10 +252,10 @@ def _shape(value: Any) -> tuple | None:
         return None
 
 
-def _mlp_sizes(shapes: dict[str, tuple | None]) -> tuple[int, list[int]] | None:
+def _mlp_sizes(shapes: Mapping[str, Shape | None]) -> tuple[int, list[int]] | None:
     """`(nin, nouts)` if the keys are an MLP's, `layers.{i}.weight` of shape `(nout, nin)`
     chained from layer to layer (and their biases); otherwise None."""
-    weights: dict[int, tuple] = {}
+    weights: dict[int, Shape] = {}
     for key, shape in shapes.items():
         match = _MLP_KEY.fullmatch(key)
         if match is None:
@@ -274,7 +278,7 @@ def _mlp_repr(sizes: tuple[int, list[int]]) -> str:
     return f"MLP({nin}, {[int(n) for n in nouts]})"
 
 
-def _listing(shapes: dict[str, tuple | None]) -> str:
+def _listing(shapes: Mapping[str, Shape | None]) -> str:
     if not shapes:
         return "no arrays"
     return ", ".join(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -26,7 +26,7 @@ from nn.module import Module
 # The range of each numeric setting: a test and its words. All of them must also be finite.
 _AT_LEAST_0 = (lambda v: v >= 0, ">= 0")
 _AT_LEAST_1 = (lambda v: v >= 1, ">= 1")
-_RANGES: dict[str, tuple[Any, str]] = {
+_RANGES: dict[str, tuple[Callable[[float], bool], str]] = {
     "lr": _AT_LEAST_0,
     "momentum": _AT_LEAST_0,
     "weight_decay": _AT_LEAST_0,
@@ -62,13 +62,17 @@ def _setting(owner: str, name: str, value: Any) -> Any:
             f"got {type(value).__name__} {value!r}"
         )
     test, in_range = _RANGES[key]
-    integral = isinstance(value, numbers.Integral)
-    try:
-        number = int(value) if kind is numbers.Integral else float(value)
+    number: float
+    try:  # (the isinstance repeats the check above for mypy: int() takes an Integral, no Real)
+        if kind is numbers.Integral and isinstance(value, numbers.Integral):
+            number = int(value)
+        else:
+            number = float(value)
     except OverflowError:  # an int beyond float range
         number = math.inf
     if not (math.isfinite(number) and test(number)):
-        shown = int(value) if integral else number  # a Python number, not np.float32(...)
+        # a Python number, not np.float32(...)
+        shown = int(value) if isinstance(value, numbers.Integral) else number
         raise ValueError(
             f"{owner}: {name} must be {words or 'a finite number'} {in_range}, got {shown!r}"
         )
@@ -95,6 +99,7 @@ class Optimizer:
 
     hyper: tuple[str, ...] = ("lr",)  # the settings state_dict() saves
     state_keys: dict[str, str] | None = None  # a parameter's state after its first step
+    lr: float  # each setting is an attribute, set from the checked settings by __init__
 
     def __init__(self, params: Iterable[Tensor], lr: float, **settings: Any) -> None:
         name = type(self).__name__
@@ -142,7 +147,7 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter that has a gradient."""
-        changed = []
+        changed: list[Tensor] = []
         for p, state in zip(self.params, self.state, strict=True):
             g = p.grad
             if g is not None:
@@ -248,6 +253,9 @@ class SGD(Optimizer):
 
     hyper = ("lr", "momentum", "nesterov", "weight_decay")
     state_keys = {"momentum_buffer": "array"}
+    momentum: float
+    nesterov: bool
+    weight_decay: float
 
     def __init__(
         self,
@@ -285,6 +293,9 @@ class Adam(Optimizer):
     decoupled = False
     hyper = ("lr", "betas", "eps", "weight_decay")
     state_keys = {"step": "step", "exp_avg": "array", "exp_avg_sq": "array"}
+    betas: tuple[float, float]
+    eps: float
+    weight_decay: float
 
     def __init__(
         self,
@@ -335,7 +346,11 @@ class AdamW(Adam):
 
 
 class LRScheduler:
-    """Base of the schedules: `step()` once per epoch sets the optimiser's `lr` for the next."""
+    """Base of the schedules: `step()` once per epoch sets the optimiser's `lr` for the next.
+
+    A subclass passes its settings to `__init__` by name, which checks them and sets each as an
+    attribute (annotated in the subclass).
+    """
 
     def __init__(self, optimizer: Optimizer, **settings: Any) -> None:
         name = type(self).__name__
@@ -359,6 +374,9 @@ class LRScheduler:
 class StepLR(LRScheduler):
     """Multiply the learning rate by `gamma` every `step_size` epochs (call `step()` per epoch)."""
 
+    step_size: int
+    gamma: float
+
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
         super().__init__(optimizer, step_size=step_size, gamma=gamma)
 
@@ -368,6 +386,9 @@ class StepLR(LRScheduler):
 
 class CosineAnnealingLR(LRScheduler):
     """Cosine decay from the initial learning rate to `eta_min` over `T_max` epochs."""
+
+    T_max: int
+    eta_min: float
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803
         super().__init__(optimizer, T_max=T_max, eta_min=eta_min)

@@ -21,13 +21,13 @@ import numpy as np
 SUFFIX = ".npz"
 
 
-def checkpoint_path(path: str | os.PathLike) -> str:
+def checkpoint_path(path: str | os.PathLike[str]) -> str:
     """The file `save` writes for `path`: `.npz` is added if missing (`load` agrees)."""
     path = os.fspath(path)
     return path if path.endswith(SUFFIX) else path + SUFFIX
 
 
-def save(state_dict: dict[str, Any], path: str | os.PathLike) -> str:
+def save(state_dict: dict[str, Any], path: str | os.PathLike[str]) -> str:
     """Write name -> array pairs to `path` (`.npz` added if missing); returns the path written.
 
     Every key is a string saved under its own name; the old file at `path`, if any, is replaced
@@ -67,7 +67,7 @@ def _write(f: IO[bytes], arrays: dict[str, np.ndarray]) -> None:
                 np.lib.format.write_array(member, np.ascontiguousarray(arr), allow_pickle=False)
 
 
-def load(path: str | os.PathLike) -> dict[str, np.ndarray]:
+def load(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     """Read a checkpoint written by `save`: `path` itself, or else `path` with the `.npz` that
     `save` added (so `load("model.pt")` finds what `save(sd, "model.pt")` wrote).
 

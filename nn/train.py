@@ -79,7 +79,7 @@ def evaluate(
     y: Any,
     loss: str | Callable[..., Tensor],
     metrics: Sequence[str] | None = None,
-) -> tuple:
+) -> tuple[float, float | None]:
     """Loss and accuracy of `model` on `(X, y)`, recording nothing.
 
     Accuracy is given for the classification losses fit knows (read as logits or probabilities
@@ -114,7 +114,9 @@ def _check_data(X: Any, y: Any, who: str) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def _check_labels(model: Module, X: np.ndarray, y: np.ndarray, loss_fn: Callable, who: str) -> None:
+def _check_labels(
+    model: Module, X: np.ndarray, y: np.ndarray, loss_fn: Callable[..., Tensor], who: str
+) -> None:
     """The whole label set through the loss's own checks, on the model's first output."""
     if loss_fn not in ACCURACY_KIND:
         return
@@ -142,7 +144,9 @@ def _progress_bar(epochs: int) -> Any:
     if not (sys.stderr.isatty() or "ipykernel" in sys.modules):
         return None
     try:
-        from tqdm.auto import tqdm
+        # tqdm ships no types (the types-tqdm stubs do, and are no dependency); with them
+        # installed the ignore is unused, which unused-ignore allows
+        from tqdm.auto import tqdm  # type: ignore[import-untyped, unused-ignore]
     except ImportError:  # tqdm is an optional (demo) dependency
         return None
     return tqdm(range(epochs), desc="training", unit="epoch")
