@@ -101,8 +101,8 @@ def _value_label(node: Node, show_data: bool, show_grad: bool, op: str | None) -
         title = f"{title} = {op}" if title else f"= {op}"
     if title:
         rows.append(_row(title, bold=True))
-    data = np.asarray(node.data)
-    is_tensor = isinstance(node.data, np.ndarray)
+    data = np.asarray(node._data)
+    is_tensor = isinstance(node._data, np.ndarray)
     if is_tensor:
         rows.append(_row(f"shape {data.shape} {data.dtype}"))
     if show_data:
