@@ -51,13 +51,13 @@ def ones(*shape: Dims, dtype: DTypeLike | None = None, requires_grad: bool = Fal
 
 
 def full(
-    shape: int | Sequence[SupportsIndex],
+    shape: int | np.integer[Any] | Sequence[SupportsIndex],
     fill_value: float,
     dtype: DTypeLike | None = None,
     requires_grad: bool = False,
 ) -> Tensor:
     """A tensor of `shape` filled with `fill_value`."""
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
     return _leaf(np.full(shape, fill_value, dtype=_dtype(dtype)), requires_grad)
 
 
