@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 Seed = int | np.random.Generator | None
 
 
-def _pair(X: Any, y: Any, who: str) -> tuple[np.ndarray, np.ndarray]:
+def _pair(X: ArrayLike, y: ArrayLike, who: str) -> tuple[np.ndarray, np.ndarray]:
     X, y = np.asarray(X), np.asarray(y)
     if X.ndim == 0 or y.ndim == 0 or len(X) != len(y):
         raise ValueError(
@@ -28,8 +28,8 @@ class DataLoader:
 
     def __init__(
         self,
-        X: Any,
-        y: Any,
+        X: ArrayLike,
+        y: ArrayLike,
         batch_size: int = 32,
         shuffle: bool = True,
         seed: Seed = None,
@@ -60,7 +60,7 @@ class DataLoader:
 
 
 def train_test_split(
-    X: Any, y: Any, test_size: float | int = 0.25, seed: Seed = None
+    X: ArrayLike, y: ArrayLike, test_size: float | int = 0.25, seed: Seed = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Shuffle and split into `X_train, X_test, y_train, y_test` (scikit-learn's order).
 

@@ -7,17 +7,18 @@ gradient-descent step. The same loop written by hand is just as short (see the R
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from autograd import Tensor, no_grad
 from nn import functional as F
 from nn.data import DataLoader
 from nn.module import Module
-from nn.optim import Optimizer
+from nn.optim import LRScheduler, Optimizer
 
 LOSSES: dict[str, Callable[..., Tensor]] = {
     "mse": F.mse_loss,
@@ -75,8 +76,8 @@ def _target(out: Tensor, y: np.ndarray, loss_fn: Callable[..., Tensor]) -> np.nd
 
 def evaluate(
     model: Module,
-    X: Any,
-    y: Any,
+    X: ArrayLike,
+    y: ArrayLike,
     loss: str | Callable[..., Tensor],
     metrics: Sequence[str] | None = None,
 ) -> tuple[float, float | None]:
@@ -95,7 +96,7 @@ def evaluate(
     return value, acc
 
 
-def _check_data(X: Any, y: Any, who: str) -> tuple[np.ndarray, np.ndarray]:
+def _check_data(X: ArrayLike, y: ArrayLike, who: str) -> tuple[np.ndarray, np.ndarray]:
     """Numbers, finite, not empty, one label per sample: checked before any training."""
     X = np.asarray(X.data if isinstance(X, Tensor) else X)
     y = np.asarray(y.data if isinstance(y, Tensor) else y)
@@ -154,16 +155,16 @@ def _progress_bar(epochs: int) -> Any:
 
 def fit(
     model: Module,
-    X: Any,
-    y: Any,
+    X: ArrayLike,
+    y: ArrayLike,
     loss: str | Callable[..., Tensor],
     optimizer: Optimizer,
     epochs: int = 100,
     batch_size: int = 32,
-    validation: tuple[Any, Any] | None = None,
+    validation: tuple[ArrayLike, ArrayLike] | None = None,
     progress: bool = True,
     seed: int | np.random.Generator | None = None,
-    scheduler: Any = None,
+    scheduler: LRScheduler | None = None,
     metrics: Sequence[str] | None = None,
     stop_on_nonfinite: bool = True,
 ) -> History:
@@ -196,7 +197,7 @@ def fit(
     loader = DataLoader(X, y, batch_size=batch_size, shuffle=True, seed=seed)
     history = History()
     bar = _progress_bar(epochs) if progress else None
-    epochs_iter: Any = bar if bar is not None else range(epochs)
+    epochs_iter: Iterable[int] = bar if bar is not None else range(epochs)
     wanted = [] if kind is None else ["accuracy"]
     model.train()
     for epoch in epochs_iter:
