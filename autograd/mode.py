@@ -59,7 +59,6 @@ class _Switch:
     def __call__(self, func: Callable[P, R]) -> Callable[P, R]:
         switch = type(self)
         if inspect.isgeneratorfunction(func):
-
             # Any stands for R, a generator here: mypy narrows `func` but not R itself
             @functools.wraps(func)
             def generator(*args: P.args, **kwargs: P.kwargs) -> Any:
