@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from autograd import ops
+from autograd.graph import mark_dirty
 from autograd.tensor import (
     IMPLEMENTED,
     Tensor,
@@ -74,12 +75,15 @@ def norm(x: Any, ord: Any = None, axis: Axis = None, keepdims: bool = False) -> 
                 f"norm: ord={ord!r} needs a 1-D or 2-D tensor or an axis; got shape {x.shape}"
             )
         axis = tuple(range(x.ndim))
+    if not isinstance(axis, (int, np.integer, tuple, list)):
+        raise TypeError(f"norm: axis must be an int or a tuple of ints, got {axis!r}")
     given = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     axes = tuple((_normalize_axis(a, x.ndim) or (0,))[0] for a in given)  # in order, checked
     if len(axes) == 1:
         if ord not in _VECTOR_ORDS:
-            raise ValueError(
-                f"norm: vector ord {ord!r} is not supported; use one of None, 1, 2, inf, -inf"
+            raise TypeError(
+                f"numpy.linalg.norm: vector ord {ord!r} is not supported on Tensors that "
+                "require grad; use one of None, 1, 2, inf, -inf"
             )
         if ord in (None, 2):
             return ops.norm2(x, axis=axes, keepdims=keepdims)
@@ -89,9 +93,10 @@ def norm(x: Any, ord: Any = None, axis: Axis = None, keepdims: bool = False) -> 
     if len(axes) != 2 or axes[0] == axes[1]:
         raise ValueError(f"norm: axis must be one axis or two different ones, got {axis!r}")
     if ord not in _MATRIX_ORDS:
-        raise ValueError(
-            f"norm: matrix ord {ord!r} is not supported (the 2- and nuclear norms "
-            "need singular values); use one of None, 'fro', 1, -1, inf, -inf"
+        raise TypeError(
+            f"numpy.linalg.norm: matrix ord {ord!r} is not supported on Tensors that require "
+            "grad (the 2- and nuclear norms need singular values); use one of None, 'fro', 1, "
+            "-1, inf, -inf"
         )
     if ord in (None, "fro"):
         return ops.norm2(x, axis=tuple(sorted(axes)), keepdims=keepdims)
@@ -190,7 +195,7 @@ def tile(x: Any, reps: Any) -> Tensor:
     return ops.reshape(tiled, shape=tuple(r * n for r, n in zip(reps, shape, strict=True)))
 
 
-def take_along_axis(x: Any, indices: Any, axis: int | None) -> Tensor:
+def take_along_axis(x: Any, indices: Any, axis: int | None = -1) -> Tensor:
     """numpy's take_along_axis: pick, along `axis`, the elements that `indices` names (as
     produced by argsort or argmax with keepdims); repeated indices add up their gradients."""
     x = _tensor(x)
@@ -319,12 +324,14 @@ def _clip(
     _no("clip", out=out, **kwargs)
     lo = a_min if a_min is not np._NoValue else (None if min is np._NoValue else min)
     hi = a_max if a_max is not np._NoValue else (None if max is np._NoValue else max)
+    if lo is None and hi is None:
+        return _tensor(a).copy()  # numpy 2: no bounds, a copy
     return _tensor(a).clip(lo, hi)
 
 
 def _where(condition: Any, x: Any = None, y: Any = None) -> Any:
     if x is None and y is None:
-        return np.where(np.asarray(condition))
+        return np.where(_raw(condition))
     return where(condition, x, y)
 
 
@@ -362,7 +369,7 @@ def _like(fill: Callable[..., np.ndarray]) -> Callable[..., Any]:
         shape: Any = None,
         **kwargs: Any,
     ) -> Any:
-        return _constant(fill(np.asarray(a), dtype=dtype, shape=shape, **kwargs))
+        return _constant(fill(_raw(a), dtype=dtype, shape=shape, **kwargs))
 
     return f
 
@@ -376,7 +383,14 @@ def _full_like(
     shape: Any = None,
     **kwargs: Any,
 ) -> Any:
-    return _constant(np.full_like(np.asarray(a), fill_value, dtype=dtype, shape=shape, **kwargs))
+    """numpy's full_like; a fill value that requires grad is broadcast, recorded."""
+    if isinstance(fill_value, Tensor) and fill_value.requires_grad:
+        data = np.asarray(_raw(a))
+        size = data.shape if shape is None else (shape,) if isinstance(shape, int) else shape
+        kind = np.dtype(dtype) if dtype is not None else data.dtype
+        fill = fill_value.astype(kind) if kind.kind == "f" else fill_value
+        return ops.broadcast_to(fill, shape=tuple(size))
+    return _constant(np.full_like(_raw(a), _raw(fill_value), dtype=dtype, shape=shape, **kwargs))
 
 
 def _constant(arr: np.ndarray) -> Any:
@@ -436,24 +450,23 @@ def _broadcast_to(array: Any, shape: Any, subok: bool = False) -> Tensor:
 
 
 def _atleast(ndim: int) -> Callable[..., Any]:
+    numpys = {1: np.atleast_1d, 2: np.atleast_2d, 3: np.atleast_3d}[ndim]
+
+    def one(a: Any) -> Any:
+        if not isinstance(a, Tensor):
+            return numpys(a)
+        if a.ndim >= ndim:
+            return a
+        if ndim == 1:
+            return a.reshape((1,))
+        if ndim == 2:
+            return a.reshape((1,) + a.shape if a.ndim == 1 else (1, 1))
+        return a.reshape(
+            (1, 1, 1) if a.ndim == 0 else (1,) + a.shape + (1,) if a.ndim == 1 else a.shape + (1,)
+        )
+
     def f(*arys: Any) -> Any:
-        out = []
-        for a in arys:
-            x = _tensor(a)
-            if x.ndim < ndim:
-                shape: tuple[int, ...]
-                if ndim == 1:
-                    shape = (1,)
-                elif ndim == 2:
-                    shape = (1,) + x.shape if x.ndim == 1 else (1, 1)
-                else:
-                    shape = (
-                        (1, 1, 1)
-                        if x.ndim == 0
-                        else ((1,) + x.shape + (1,) if x.ndim == 1 else x.shape + (1,))
-                    )
-                x = x.reshape(shape)
-            out.append(x)
+        out = [one(a) for a in arys]
         return out[0] if len(out) == 1 else out
 
     return f
@@ -485,8 +498,14 @@ def _diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor
     return x[(Ellipsis, r, r - start_r + start_c)]
 
 
-def _linalg_norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Tensor:
-    return norm(x, ord=ord, axis=axis, keepdims=keepdims)
+def _linalg_norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
+    t = _tensor(x)
+    if t.requires_grad:
+        return norm(t, ord=ord, axis=axis, keepdims=keepdims)
+    try:
+        return norm(t, ord=ord, axis=axis, keepdims=keepdims)
+    except TypeError:  # an order the engine lacks: numpy's answer, as for any function
+        return np.linalg.norm(t.data, ord=ord, axis=axis, keepdims=keepdims)
 
 
 IMPLEMENTED.update(
@@ -554,46 +573,56 @@ def _holds_float(x: Any) -> bool:
     return False
 
 
-def _requires_grad(x: Any, depth: int = 0) -> Tensor | None:
-    """The first Tensor that requires grad in an argument (looking inside sequences)."""
+def _requires_grad(x: Any) -> Tensor | None:
+    """The first Tensor that requires grad in an argument (looking inside sequences, at any
+    depth: np.block takes lists of lists)."""
     if isinstance(x, Tensor):
         return x if x.requires_grad else None
-    if isinstance(x, (list, tuple)) and depth < 3:
+    if isinstance(x, (list, tuple)):
         for i in x:
-            t = _requires_grad(i, depth + 1)
+            t = _requires_grad(i)
             if t is not None:
                 return t
-    if isinstance(x, dict):
-        return _requires_grad(list(x.values()), depth)
+    elif isinstance(x, dict):
+        return _requires_grad(list(x.values()))
     return None
 
 
-def _raw(x: Any, depth: int = 0) -> Any:
+def _raw(x: Any) -> Any:
+    """An argument with every Tensor replaced by its array (inside sequences too)."""
     if isinstance(x, Tensor):
         return x.data
-    if isinstance(x, (list, tuple)) and depth < 3:
-        return type(x)(_raw(i, depth + 1) for i in x)
+    if isinstance(x, (list, tuple)):
+        return type(x)(_raw(i) for i in x)
     return x
 
 
 def fallback(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """A numpy function without a Tensor implementation: run it on the arrays, unless its
-    result would hold floats that should have carried a gradient (then TypeError)."""
+    result would hold floats that should have carried a gradient (then TypeError).
+
+    A function that writes (`out=`, or `np.copyto` and its kind into their first argument)
+    follows the in-place rules for a Tensor destination, and may not write a Tensor that
+    requires grad into a plain array."""
     name = f"{func.__module__}.{func.__name__}".replace("numpy._core", "numpy")
     out = kwargs.get("out")
-    written = args[0] if func in WRITES and args else None
-    for dest in (out if isinstance(out, tuple) else (out,)) + (written,):
+    written = func in WRITES and bool(args)
+    dests = [d for d in (out if isinstance(out, tuple) else (out,)) if d is not None]
+    dests += [args[0]] if written else []
+    sources = _requires_grad(
+        (args[1:] if written else args, {k: v for k, v in kwargs.items() if k != "out"})
+    )
+    for dest in dests:
         if isinstance(dest, Tensor):
-            _check_inplace(dest, _requires_grad((args[1:], kwargs)), f"{name}(...) into a Tensor")
-    grad_input = _requires_grad((args, kwargs))
+            _check_inplace(dest, sources, f"{name}(...) into a Tensor")
+        elif sources is not None:
+            raise TypeError(_into_array(name))
     result = func(*_raw(args), **{k: _raw(v) for k, v in kwargs.items()})
-    for dest in (out if isinstance(out, tuple) else (out,)) + (written,):
-        if isinstance(dest, Tensor):
-            from autograd.graph import mark_dirty
-
-            mark_dirty(dest)
-            return dest if result is not None else None
-    if grad_input is not None and _holds_float(result):
+    tensors = [d for d in dests if isinstance(d, Tensor)]
+    if tensors:
+        mark_dirty(*tensors)
+        return tensors[0] if result is not None else None
+    if _requires_grad((args, kwargs)) is not None and _holds_float(result):
         raise TypeError(
             f"{name} is not differentiable on Tensors: its result would carry no gradient. "
             f"Call it on `t.detach()` (or `t.data`) if no gradient is wanted, or define it as "
@@ -601,6 +630,13 @@ def fallback(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
             f"{', '.join(sorted(_public_name(f) for f in IMPLEMENTED))}, and the ufuncs."
         )
     return result
+
+
+def _into_array(name: str) -> str:
+    return (
+        f"{name} would write a Tensor that requires grad into a numpy array, which drops the "
+        "gradient; compute a new Tensor instead (or write t.detach() if no gradient is wanted)"
+    )
 
 
 def _public_name(f: Any) -> str:

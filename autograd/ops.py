@@ -288,7 +288,7 @@ def absolute(x: np.ndarray) -> np.ndarray:
 @primitive(aliases=False)
 def sgn(x: np.ndarray) -> np.ndarray:
     """-1, 0 or 1, and 0 at nan: PyTorch's sgn, the derivative of |x| (its own derivative is 0)."""
-    return np.nan_to_num(np.sign(x), copy=False, nan=0.0)
+    return np.nan_to_num(np.asarray(np.sign(x)), copy=False, nan=0.0)
 
 
 sgn.defvjp(lambda g, out, x: zeros_like(g))

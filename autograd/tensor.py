@@ -62,6 +62,8 @@ def _index(index: Any) -> Any:
 
 def _floating(data: Any, dtype: Any) -> np.ndarray:
     """A copy of array-like `data` as a floating array (`dtype` if given)."""
+    if isinstance(data, Tensor):
+        data = data._data  # a copy of the numbers: the new tensor is a leaf of its own
     try:
         arr = np.array(data, dtype=dtype)
     except (TypeError, ValueError) as e:
@@ -388,6 +390,16 @@ class Tensor(Node):
         return self._data
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """`np.asarray(t)`: the data, for a tensor that does not require grad. One that does is
+        refused, as in PyTorch: numpy would compute with the numbers and lose the gradient
+        without a word (`np.sum([x, y])` converts the list). Ask for the numbers explicitly
+        with `t.detach()`, `t.data` or `t.numpy()`."""
+        if self.requires_grad:
+            raise RuntimeError(
+                f"converting a Tensor that requires grad (shape {self.shape}) to a numpy array "
+                "would drop its gradient; use t.detach() (or t.data) for the numbers, or "
+                "Tensor operations to keep the gradient"
+            )
         if dtype is not None and dtype != self._data.dtype:
             return self._data.astype(dtype)
         return self._data.copy() if copy else self._data
@@ -515,6 +527,8 @@ class Tensor(Node):
         """numpy ufuncs on Tensors: the differentiable ones record, the others give arrays."""
         fn = _UFUNCS.get(ufunc)
         if fn is not None and method == "__call__" and not kwargs:
+            if len(inputs) == 2:
+                return fn.call2(*(_operand(x) for x in inputs))
             return fn(*inputs)
         if "out" in kwargs:
             return _ufunc_into(ufunc, method, inputs, kwargs)
@@ -767,10 +781,19 @@ class Tensor(Node):
         return ops.elu(self, alpha=float(alpha))
 
     def clip(self, lo: Any = None, hi: Any = None) -> Tensor:
-        """Limit the values to [lo, hi] (either may be None)."""
+        """Limit the values to [lo, hi] (either may be None, or a Tensor: bounds that require
+        grad get theirs, as maximum and minimum give it)."""
         if lo is None and hi is None:
             raise ValueError("clip needs at least one of lo and hi")
-        return ops.clip(self, lo=lo, hi=hi)
+        if (
+            isinstance(lo, Tensor)
+            and lo.requires_grad
+            or isinstance(hi, Tensor)
+            and hi.requires_grad
+        ):
+            out = self if lo is None else maximum(self, lo)
+            return out if hi is None else minimum(out, hi)
+        return ops.clip(self, lo=_raw(lo), hi=_raw(hi))
 
     def reshape(self, *shape: Any) -> Tensor:
         """Same data in a new shape: `t.reshape(2, 3)` or `t.reshape((2, 3))`; -1 is inferred."""
@@ -853,7 +876,7 @@ def _ufunc_into(
 ) -> Any:
     """`np.add(a, b, out=t)` and `np.add.at(t, index, v)`: a change in place of the Tensors in
     `out`, under the rules of the in-place operators (`_check_inplace`), counted in their
-    versions; not recorded."""
+    versions; not recorded. A Tensor that requires grad is never written into a plain array."""
     out = kwargs["out"]
     outs = out if isinstance(out, tuple) else (out,)
     grad_input = next((x for x in inputs if isinstance(x, Tensor) and x.requires_grad), None)
@@ -862,16 +885,26 @@ def _ufunc_into(
     for o in outs:
         if isinstance(o, Tensor):
             _check_inplace(o, grad_input, what)
+        elif o is not None and grad_input is not None:
+            raise TypeError(
+                f"{what} would write a Tensor that requires grad into a numpy array, which "
+                "drops the gradient; compute a new Tensor instead (or use t.detach())"
+            )
     raw = tuple(_raw(x) for x in inputs)
+    tensors = [o for o in outs if isinstance(o, Tensor)]
     if method == "at":
         ufunc.at(outs[0]._data, _index(raw[0]), *raw[1:])
-    else:
-        kwargs["out"] = tuple(o._data if isinstance(o, Tensor) else o for o in outs)
-        getattr(ufunc, method)(*raw, **kwargs)
-    for o in outs:
-        if isinstance(o, Tensor):
-            mark_dirty(o)
-    return outs[0] if len(outs) == 1 else outs
+        mark_dirty(outs[0])
+        return None  # as numpy's ufunc.at
+    kwargs["out"] = tuple(_raw(o) for o in outs)
+    result = getattr(ufunc, method)(*raw, **kwargs)
+    if tensors:
+        mark_dirty(*tensors)
+    # numpy hands back the arrays it wrote: give back the Tensors they belong to
+    mine = {id(t._data): t for t in tensors}
+    if isinstance(result, tuple):
+        return tuple(mine.get(id(r), r) for r in result)
+    return mine.get(id(result), result)
 
 
 def _operand(x: Any) -> Any:
@@ -879,7 +912,9 @@ def _operand(x: Any) -> Any:
     if x.__class__ is Tensor or x.__class__ is float or x.__class__ is int:
         return x  # the common cases, first and fast
     if isinstance(x, (Tensor, Number, np.ndarray)):
-        if isinstance(x, np.ndarray) and x.dtype.kind not in "biuf":
+        if isinstance(x, np.ndarray) and x.dtype.kind not in "iuf":
+            if x.dtype.kind == "b":
+                return x.astype(np.float64)  # rules compute with it: -mask is no number
             raise TypeError(f"cannot combine a Tensor with an array of dtype {x.dtype}")
         if isinstance(x, complex):
             raise TypeError(f"cannot combine a Tensor with the complex number {x!r}")
@@ -889,7 +924,7 @@ def _operand(x: Any) -> Any:
     arr = np.asarray(x)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"cannot combine a Tensor with {type(x).__name__} of dtype {arr.dtype}")
-    return arr
+    return arr.astype(np.float64) if arr.dtype.kind == "b" else arr
 
 
 def _raw(x: Any) -> Any:

@@ -308,6 +308,6 @@ def accuracy(scores: ArrayLike, labels: ArrayLike, kind: str = "auto") -> float:
     pred = predict_labels(scores, kind)
     if pred.shape != y.shape:
         raise ValueError(f"accuracy: {pred.shape[0]} predictions for {y.shape[0]} labels")
-    if np.asarray(scores).ndim < 2 or np.shape(scores)[-1] == 1:
+    if np.ndim(scores) < 2 or np.shape(scores)[-1] == 1:
         y = (y > 0).astype(np.int64)  # -1/+1 or 0/1 labels alike
     return float(np.mean(pred == y)) if y.size else 0.0

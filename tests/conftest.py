@@ -7,6 +7,8 @@ import os
 import numpy as np
 import pytest
 
+from autograd import Tensor
+
 try:
     import torch
 except ImportError:  # pragma: no cover - exercised only where torch is truly absent
@@ -37,6 +39,8 @@ def assert_close(actual, expected, rtol=RTOL, atol=ATOL):
     """Numbers from our engine (arrays, Tensors, floats) against numbers from torch."""
     if torch is not None and isinstance(expected, torch.Tensor):
         expected = expected.detach().numpy(force=True)
+    if isinstance(actual, Tensor):
+        actual = actual.data  # np.asarray refuses a Tensor that requires grad, as PyTorch
     np.testing.assert_allclose(np.asarray(actual), np.asarray(expected), rtol=rtol, atol=atol)
 
 

@@ -340,7 +340,8 @@ def test_a_rule_of_the_wrong_shape_is_a_clear_error():
 
 
 def test_a_rule_for_a_non_differentiable_input_is_refused():
-    scaled = ag.primitive(lambda c, x: c * x, name="scaled").defvjp(None, lambda g, out, c, x: g * c)
+    scaled = ag.primitive(lambda c, x: c * x, name="scaled")
+    scaled.defvjp(None, lambda g, out, c, x: g * c)
     out = scaled(Tensor([2.0], requires_grad=True), Tensor([3.0], requires_grad=True))
     with pytest.raises(TypeError, match=r"scaled: not differentiable with respect to input 0"):
         out.sum().backward()

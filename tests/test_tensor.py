@@ -85,8 +85,10 @@ def test_attributes():
     assert t.T.shape == (3, 2)
     assert Tensor(2.5).item() == 2.5
     assert t.numpy() is t.data
-    np.testing.assert_array_equal(np.asarray(t), t.data)
-    assert np.sum(np.asarray(t)) == 15.0
+    np.testing.assert_array_equal(np.asarray(t.detach()), t.data)
+    with pytest.raises(RuntimeError, match=r"requires grad \(shape \(2, 3\)\).*t.detach\(\)"):
+        np.asarray(t)  # numpy would drop the gradient: refused, as in PyTorch
+    assert np.sum(np.asarray(Tensor(t.data))) == 15.0
     with pytest.raises(ValueError, match="one-element"):
         t.item()
     with pytest.raises(TypeError, match="0-d"):
