@@ -393,4 +393,5 @@ def test_where_we_differ_from_torch_we_give_numpys_value_or_the_exact_one():
     v = x.var()
     v.backward()
     assert v.item() == 0.0 and x.grad.tolist() == [0.0, 0.0]
-    assert Tensor([big, -big]).var().item() == np.inf
+    with np.errstate(over="ignore"):  # the true variance overflows: numpy warns, as here
+        assert Tensor([big, -big]).var().item() == np.inf
