@@ -109,7 +109,8 @@ def _value_label(node: Node, show_data: bool, show_grad: bool, op: str | None) -
         rows.append(_row(f"data {_array_text(data)}"))
     if show_grad:
         if node.has_grad:
-            rows.append(_row(f"grad {_array_text(np.asarray(node.grad))}"))
+            grad = getattr(node.grad, "_data", node.grad)  # a Tensor after create_graph
+            rows.append(_row(f"grad {_array_text(np.asarray(grad))}"))
         elif node.requires_grad and (node._prim is None or node._keep):
             rows.append(_row("grad —"))  # kept gradients only: others are dropped in backward
     if not rows:

@@ -136,12 +136,12 @@ class NeuronView:
     @property
     def weight_grad(self) -> np.ndarray | None:
         g = self.layer.weight.grad
-        return None if g is None else np.asarray(g)[self.index]
+        return None if g is None else np.asarray(getattr(g, "data", g))[self.index]
 
     @property
     def bias_grad(self) -> float | None:
         g = self.layer.bias.grad
-        return None if g is None else float(np.asarray(g)[self.index])
+        return None if g is None else float(np.asarray(getattr(g, "data", g))[self.index])
 
 
 class Layer(Module):

@@ -152,7 +152,7 @@ class Optimizer:
             g = p.grad
             if g is not None:
                 if g.__class__ is not np.ndarray:  # a Tensor after backward(create_graph=True)
-                    g = np.asarray(g)
+                    g = g.data
                 self._update(p.data, g, state)
                 changed.append(p)
         mark_dirty(*changed)

@@ -307,3 +307,19 @@ def test_the_primitives_in_ops_check_their_input_as_the_public_functions_do():
     out = ag.linear([[1.0, 2.0]], t.reshape(1, 2))  # the public function converts the list
     out.sum().backward()
     assert out.data.tolist() == [[5.0]] and t.grad.tolist() == [1.0, 2.0]
+
+
+def test_gradients_that_are_tensors_still_step_and_draw():
+    """After backward(create_graph=True) each .grad is a Tensor that requires grad: the
+    optimisers and the drawing read its numbers (np.asarray would refuse it)."""
+    import nn
+
+    model = nn.MLP(2, [3, 1], seed=0)
+    before = model.layers[0].weight.data.copy()
+    loss = (model(Tensor(np.ones((4, 2)))) ** 2).mean()
+    loss.backward(create_graph=True)
+    grad = model.layers[0].weight.grad
+    assert isinstance(grad, Tensor) and grad.requires_grad
+    nn.SGD(model.parameters(), lr=0.1).step()
+    np.testing.assert_allclose(model.layers[0].weight.data, before - 0.1 * grad.data)
+    assert "grad" in ag.draw_graph(loss).source
