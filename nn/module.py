@@ -171,7 +171,7 @@ class Module:
         for name, value in state.items():
             if name not in params:
                 continue
-            arr = np.asarray(value)
+            arr = np.asarray(value.data if isinstance(value, Tensor) else value)
             p = params[name]
             if arr.shape != p.shape:
                 problems.append(

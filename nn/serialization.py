@@ -18,6 +18,8 @@ from typing import IO, Any
 
 import numpy as np
 
+from autograd import Tensor
+
 SUFFIX = ".npz"
 
 
@@ -39,7 +41,7 @@ def save(state_dict: dict[str, Any], path: str | os.PathLike[str]) -> str:
     for name, value in state_dict.items():
         if not isinstance(name, str):
             raise TypeError(f"save: keys must be strings, got {type(name).__name__} {name!r}")
-        arr = np.asarray(value)
+        arr = np.asarray(value.data if isinstance(value, Tensor) else value)
         if arr.dtype.kind not in "biuf":
             raise TypeError(f"save: '{name}' holds dtype {arr.dtype}; only numeric arrays")
         arrays[name] = arr

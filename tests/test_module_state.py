@@ -199,3 +199,13 @@ def test_an_optimiser_over_a_model_with_a_frozen_layer_steps_only_the_rest():
     opt.step()
     np.testing.assert_array_equal(model.layers[0].weight.data, frozen)
     assert not np.array_equal(model.layers[1].weight.data, before)
+
+
+def test_parameters_that_require_grad_load_and_save_as_arrays(tmp_path):
+    source, target = nn.MLP(2, [3, 1], seed=0), nn.MLP(2, [3, 1], seed=1)
+    params = dict(source.named_parameters())  # Tensors that require grad, not arrays
+    target.load_state_dict(params)
+    nn.save(params, tmp_path / "p.npz")
+    for name, p in target.named_parameters():
+        np.testing.assert_array_equal(p.data, params[name].data)
+        np.testing.assert_array_equal(nn.load(tmp_path / "p.npz")[name], params[name].data)
