@@ -17,11 +17,11 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from conftest import torch
 
 import autograd as ag
 from autograd import Tensor, Value
 
+torch = pytest.importorskip("torch", reason="PyTorch, the oracle, is not installed")
 pytestmark = pytest.mark.oracle
 
 MAX = np.finfo(np.float64).max

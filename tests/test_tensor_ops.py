@@ -8,11 +8,12 @@ from operator import methodcaller
 
 import numpy as np
 import pytest
-from conftest import assert_close, torch
+from conftest import assert_close
 
 import autograd as ag
 from autograd import Tensor, gradcheck
 
+torch = pytest.importorskip("torch", reason="PyTorch, the oracle, is not installed")
 pytestmark = pytest.mark.oracle
 
 
