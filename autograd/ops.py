@@ -97,6 +97,15 @@ def copy(x: np.ndarray) -> np.ndarray:
 copy.defvjp(lambda g, out, x: g)
 
 
+@primitive(aliases=False)
+def zeros_like(x: np.ndarray) -> np.ndarray:
+    """Zeros of x's shape and dtype: the gradient of a piecewise-constant op."""
+    return np.zeros_like(x)
+
+
+zeros_like.defvjp(lambda g, out, x: zeros_like(g))
+
+
 # --- arithmetic ------------------------------------------------------------------------------
 # Where numpy has the ufunc, the ufunc itself is the forward: no Python frame in between.
 
@@ -581,15 +590,6 @@ arctan2 = primitive(np.arctan2, aliases=False).defvjp(
 hypot = primitive(np.hypot, aliases=False).defvjp(
     lambda g, out, x, y: g * x / out, lambda g, out, x, y: g * y / out
 )
-
-
-@primitive(aliases=False)
-def zeros_like(x: np.ndarray) -> np.ndarray:
-    """Zeros of x's shape and dtype: the gradient of a piecewise-constant op."""
-    return np.zeros_like(x)
-
-
-zeros_like.defvjp(lambda g, out, x: zeros_like(g))
 
 
 def _step(ufunc: Any) -> Any:
