@@ -31,7 +31,7 @@ from autograd.mode import (
 )
 from autograd.numpy_functions import dot, outer, take_along_axis
 from autograd.primitive import Primitive, primitive
-from autograd.tensor import Tensor, concatenate, linear, maximum, minimum, stack, where
+from autograd.tensors import Tensor, concatenate, linear, maximum, minimum, stack, where
 from autograd.value import Value
 
 __version__ = "0.1.0"

@@ -8,7 +8,7 @@ from typing import Any, SupportsIndex
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from autograd.tensor import Tensor
+from autograd.tensors import Tensor
 
 Seed = int | np.random.Generator | None
 Dims = SupportsIndex | tuple[SupportsIndex, ...] | list[SupportsIndex]

@@ -20,8 +20,8 @@ import numpy as np
 from autograd import ops
 from autograd.graph import Node, backward
 from autograd.mode import enable_grad
-from autograd.tensor import Tensor
-from autograd.tensor import stack as _stack
+from autograd.tensors import Tensor
+from autograd.tensors import stack as _stack
 
 _DEPTH = contextvars.ContextVar("autograd_transform_depth", default=0)
 """How many functional transforms are running their function in this thread (or task)."""

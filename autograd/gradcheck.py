@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from autograd.functional import gradients
-from autograd.tensor import Tensor
+from autograd.tensors import Tensor
 from autograd.value import Value
 
 

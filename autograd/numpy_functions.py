@@ -20,7 +20,7 @@ import numpy as np
 
 from autograd import ops
 from autograd.graph import mark_dirty
-from autograd.tensor import (
+from autograd.tensors import (
     IMPLEMENTED,
     Tensor,
     _check_inplace,

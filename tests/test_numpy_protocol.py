@@ -42,7 +42,7 @@ import pytest
 from conftest import assert_close, to_torch, torch
 
 from autograd import Tensor, no_grad
-from autograd.tensor import IMPLEMENTED
+from autograd.tensors import IMPLEMENTED
 
 # --- inputs: small, well conditioned, no ties, away from every kink and domain edge ------------
 
@@ -378,7 +378,7 @@ REFUSED_BY = {"numpy.full_like": "numpy.copyto"}
 
 # a Python signature error is no refusal: the engine's function does not take numpy's arguments
 _SIGNATURE = re.compile(r"\w\(\) (missing \d+ required|got an unexpected|got multiple|takes )")
-# the in-place rules' refusal (`autograd.tensor._check_inplace`), for out= and writers
+# the in-place rules' refusal (`autograd.tensors._check_inplace`), for out= and writers
 _INPLACE = ("in place", "gradient would be lost")
 
 

@@ -48,3 +48,15 @@ def test_hips_files_mixed_into_ours_are_reported_at_import(tmp_path):
     mixed = _python("import autograd", [copy], tmp_path)
     assert mixed.returncode == 0
     assert "UserWarning: HIPS autograd's files are mixed into autograd-nn's" in mixed.stderr
+
+
+def test_the_tensor_factory_and_the_tensor_module_have_different_names():
+    import importlib
+
+    import autograd
+
+    module = importlib.import_module("autograd.tensors")
+    assert module.Tensor is autograd.Tensor
+    assert autograd.tensor([1.0, 2.0]).shape == (2,)  # the factory, as torch.tensor
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("autograd.tensor")
