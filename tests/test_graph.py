@@ -357,6 +357,7 @@ def test_value_and_tensor_do_not_mix_in_one_primitive():
 # --- deep graphs and memory ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_deep_tensor_chain_runs_backward():
     x = Tensor(np.ones(3), requires_grad=True)
     y = x
