@@ -188,17 +188,23 @@ PRIVATE_REFS = -1  # measured by calibrate_private_refs() once Tensor exists; -1
 _PROBE: list[int] | None = None
 
 
-def store(nodes: list[Node], pending: list[Any], leaves: list[int], kept: list[int]) -> None:
+def store(
+    nodes: list[Node], pending: list[Any], leaves: list[int], kept: list[int],
+    create_graph: bool = False,
+) -> None:
     """Accumulate the finished gradients of a pass into `.grad`: the one place gradients are
     stored. `pending[k]` is the gradient of `nodes[k]`; `leaves` and `kept` say which to store.
 
-    Floats (Value) add up; arrays add up into a new array. No `.grad` ever shares memory with
-    another `.grad`, with an array the user holds, or with one the graph holds: the first
-    gradient of a node is copied, except, as PyTorch does, when nobody else can see it: a fresh
-    array (not a view) whose reference count is that of a private array at this line. Any other
-    holder (the user's seed, the graph's data, the same gradient sent to a second input, a
-    retained gradient) adds a reference and gets a copy. The lock makes the read-add-write of a
-    leaf that two threads' passes share one step, so neither contribution is lost.
+    Floats (Value) add up. Under `create_graph` they stay Values: the sum is a new recorded node
+    (so no two `.grad`s share one), and a number no rule made depend on anything becomes a leaf
+    Value; without it, a Value that a rule made from elsewhere is reduced to its number. Arrays
+    add up into a new array. No `.grad` ever shares memory with another `.grad`, with an array
+    the user holds, or with one the graph holds: the first gradient of a node is copied, except,
+    as PyTorch does, when nobody else can see it: a fresh array (not a view) whose reference
+    count is that of a private array at this line. Any other holder (the user's seed, the
+    graph's data, the same gradient sent to a second input, a retained gradient) adds a
+    reference and gets a copy. The lock makes the read-add-write of a leaf that two threads'
+    passes share one step, so neither contribution is lost.
     """
     _STORE_LOCK.acquire()
     try:
@@ -210,9 +216,15 @@ def store(nodes: list[Node], pending: list[Any], leaves: list[int], kept: list[i
             node = nodes[k]
             old = node.grad
             if not node._shaped:
-                if g.__class__ is not float and isinstance(g, Node):
-                    g = g._data  # a Value rule made a Value from elsewhere: the number only
-                node.grad = old + g
+                if create_graph:
+                    new = old + g
+                    if not isinstance(new, Node):
+                        new = node._make(node.__class__, float(new), None, (), (), None, ())
+                    node.grad = new
+                else:
+                    if g.__class__ is not float and isinstance(g, Node):
+                        g = g._data  # a Value rule made a Value from elsewhere: the number only
+                    node.grad = old + g
                 node._reached = True  # type: ignore[attr-defined]
             elif old is not None:
                 new = old + g  # a new array (or a new node under create_graph)
@@ -231,12 +243,17 @@ def store(nodes: list[Node], pending: list[Any], leaves: list[int], kept: list[i
 
 
 def copy(g: Any) -> Any:
-    """A gradient that shares nothing: an array copied, a Tensor copied by a recorded op."""
+    """A gradient that shares nothing: an array copied, a Tensor or a Value copied by a
+    recorded identity op."""
     if g.__class__ is np.ndarray:
         return g.copy()
     if isinstance(g, np.generic):  # a sum of 0-d gradients is a numpy scalar
         return np.array(g)
     if isinstance(g, Node):
+        if not g._shaped:
+            from autograd.value import _copy
+
+            return _copy(g)
         from autograd import ops
 
         return ops.copy(g)
@@ -439,7 +456,7 @@ def backward(
                 if g is not None and nodes[k] in slots:
                     _deliver(g, slots[nodes[k]], found)
             return found
-        store(nodes, pending, leaves, kept)
+        store(nodes, pending, leaves, kept, create_graph)
     finally:
         if token is not None:
             MODE.reset(token)

@@ -6,7 +6,10 @@
     >>> round(a.grad, 6), round(b.grad, 6)
     (-0.002682, 0.002682)
 
-Every operation is a `primitive` on Python floats with its derivative beside it.
+Every operation is a `primitive` on Python floats with its derivative beside it. The rules are
+written with operators and these primitives only (never `math` on an argument), so the same rule
+runs on floats in a plain backward and on Values under `backward(create_graph=True)`, where it
+is recorded: derivatives of derivatives.
 """
 
 from __future__ import annotations
@@ -65,10 +68,12 @@ def _pow(x: float, y: float) -> float:
     return out
 
 
+@primitive(name="**", aliases=False)
 def _fpow(x: float, y: float) -> float:
     """x ** y with C's (and PyTorch's) results where Python raises: 0.0 ** -0.5 is inf, an
     overflow is inf, a negative base to a fractional power is nan. Used by the rules, which must
-    never raise a Python math exception in the middle of backward."""
+    never raise a Python math exception in the middle of backward; a primitive (with pow's
+    rules) so that a rule that uses it can be differentiated again."""
     try:
         out = x**y
     except (ZeroDivisionError, OverflowError):
@@ -77,21 +82,22 @@ def _fpow(x: float, y: float) -> float:
     return math.nan if out.__class__ is complex else out
 
 
-def _pow_base_vjp(g: float, out: float, x: float, y: float) -> float:
+def _pow_base_vjp(g: Any, out: Any, x: Any, y: Any) -> Any:
     """d/dx x**y = y x**(y-1), and 0 where y == 0 (PyTorch's value, not 0 * inf)."""
     return 0.0 if y == 0.0 else g * y * _fpow(x, y - 1.0)
 
 
-def _pow_exponent_vjp(g: float, out: float, x: float, y: float) -> float:
+def _pow_exponent_vjp(g: Any, out: Any, x: Any, y: Any) -> Any:
     """d/dy x**y = x**y log x: 0 where x == 0 and y >= 0, nan for a negative base (as PyTorch)."""
     if x == 0.0:
         return 0.0 if y >= 0.0 else g * -math.inf * out
     if x < 0.0:
         return math.nan
-    return g * out * math.log(x)
+    return g * out * _log(x)
 
 
 _pow.defvjp(_pow_base_vjp, _pow_exponent_vjp)
+_fpow.defvjp(_pow_base_vjp, _pow_exponent_vjp)
 
 
 @primitive(name="relu", aliases=False)
@@ -142,6 +148,34 @@ def _log(x: float) -> float:
 _log.defvjp(lambda g, out, x: g / x)
 
 
+# --- helpers for the rules: primitives, so that the rules that use them record -----------------
+
+
+@primitive(name="/", aliases=False)
+def _qdiv(x: float, y: float) -> float:
+    """x / y with IEEE results where Python raises: ±inf for a number over zero, nan for 0 / 0.
+    The rules divide with it where a divisor can be 0 (sqrt's at 0, log1p's at -1)."""
+    try:
+        return x / y
+    except ZeroDivisionError:
+        with np.errstate(all="ignore"):
+            return float(np.float64(x) / np.float64(y))
+
+
+# -g (x / y) / y, PyTorch's order, quiet in turn.
+_qdiv.defvjp(lambda g, out, x, y: _qdiv(g, y), lambda g, out, x, y: -g * _qdiv(out, y))
+
+
+@primitive(name="copy", aliases=False)
+def _copy(x: float) -> float:
+    """The same number in a new node; the gradient passes unchanged. A transform's fresh
+    variable (`grad` inside `grad`), and a gradient handed out under create_graph."""
+    return x
+
+
+_copy.defvjp(lambda g, out, x: g)
+
+
 @primitive(name="sqrt", aliases=False)
 def _sqrt(x: float) -> float:
     if x < 0.0:
@@ -175,9 +209,6 @@ def _sin(x: float) -> float:
     return math.sin(x)
 
 
-_sin.defvjp(lambda g, out, x: g * _cos(x))
-
-
 @primitive(name="cos", aliases=False)
 def _cos(x: float) -> float:
     if math.isinf(x):
@@ -185,6 +216,7 @@ def _cos(x: float) -> float:
     return math.cos(x)
 
 
+_sin.defvjp(lambda g, out, x: g * _cos(x))
 _cos.defvjp(lambda g, out, x: g * -_sin(x))
 
 
@@ -233,24 +265,6 @@ def _leaky_relu(x: float, *, negative_slope: float) -> float:
 _leaky_relu.defvjp(lambda g, out, x, negative_slope: g if x > 0.0 else g * negative_slope)
 
 
-# --- helpers for the rules: primitives, so that the rules that use them record -----------------
-
-
-@primitive(name="/", aliases=False)
-def _qdiv(x: float, y: float) -> float:
-    """x / y with IEEE results where Python raises: ±inf for a number over zero, nan for 0 / 0.
-    The rules divide with it where a divisor can be 0 (sqrt's at 0, log1p's at -1)."""
-    try:
-        return x / y
-    except ZeroDivisionError:
-        with np.errstate(all="ignore"):
-            return float(np.float64(x) / np.float64(y))
-
-
-# -g (x / y) / y, PyTorch's order, quiet in turn.
-_qdiv.defvjp(lambda g, out, x, y: _qdiv(g, y), lambda g, out, x, y: -g * _qdiv(out, y))
-
-
 def _operand(x: Any) -> Any:
     """A number or a Value as the other side of an operator; anything else is not ours."""
     if isinstance(x, Value):
@@ -281,7 +295,9 @@ class Value(Node):
     """A scalar that records the operations applied to it, for reverse-mode differentiation.
 
     `.data` is a float, `.grad` the derivative of the last `backward()` root with respect to this
-    value (0.0 until a backward reaches it; gradients accumulate across backward calls).
+    value (0.0 until a backward reaches it; gradients accumulate across backward calls). After
+    `backward(create_graph=True)` `.grad` is itself a Value, with a graph that can be
+    differentiated again.
 
     Comparisons (`==`, `<`, ...) compare the numbers, with a number or another Value; hashing
     stays by identity, so two Values that hold the same number are still two keys of a dict
@@ -341,9 +357,24 @@ class Value(Node):
         """True once a backward pass has reached this value (its 0.0 is then a real zero)."""
         return self._reached
 
-    def backward(self) -> None:
-        """Set this value's gradient seed to 1 and fill `.grad` of everything it depends on."""
-        backward(self, 1.0)
+    def backward(self, create_graph: bool = False) -> None:
+        """Set this value's gradient seed to 1 and fill `.grad` of everything it depends on.
+
+        With `create_graph`, the rules run on Values and are recorded: each `.grad` reached is
+        a Value whose own `backward()` gives second derivatives.
+
+        >>> x = Value(3.0)
+        >>> (x ** 3).backward(create_graph=True)
+        >>> dx = x.grad  # 3 x**2, a Value
+        >>> x.grad = 0.0
+        >>> dx.backward()
+        >>> dx.data, x.grad
+        (27.0, 18.0)
+        """
+        if create_graph:
+            backward(self, 1.0, create_graph=True)
+        else:
+            backward(self, 1.0)
 
     # operators: a number or a Value on either side
     __add__, __radd__ = _operator(_add, "__add__"), _operator(_add, "__radd__")

@@ -8,10 +8,11 @@ import weakref
 
 import numpy as np
 import pytest
-from conftest import assert_close, torch
+from conftest import assert_close
 
 from autograd import Tensor, Value, gradcheck
 
+torch = pytest.importorskip("torch", reason="PyTorch, the oracle, is not installed")
 pytestmark = pytest.mark.oracle
 
 
@@ -179,6 +180,7 @@ def test_sigmoid_is_stable_at_extremes():
     assert s.data == 0.0 and lo.grad == 0.0
 
 
+@pytest.mark.slow
 def test_deep_chain_of_a_million_values_runs_backward():
     x = Value(1.0)
     y = x
