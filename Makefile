@@ -31,6 +31,7 @@ graphviz:
 
 lint: $(VENV)/.stamp-test
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 test: $(VENV)/.stamp-test graphviz lint
 	AUTOGRAD_REQUIRE_TORCH=1 $(PY) -m pytest -q

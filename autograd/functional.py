@@ -70,7 +70,7 @@ def _argnums(argnums: int | Sequence[int]) -> tuple[tuple[int, ...], bool]:
     return nums, False
 
 
-def _watch(args: tuple, nums: tuple[int, ...]) -> tuple[list, list[Any], bool]:
+def _watch(given: tuple[Any, ...], nums: tuple[int, ...]) -> tuple[list[Any], list[Any], bool]:
     """Replace the differentiated arguments by fresh Tensors that require grad (fresh Values
     for Values).
 
@@ -81,7 +81,7 @@ def _watch(args: tuple, nums: tuple[int, ...]) -> tuple[list, list[Any], bool]:
     a float.) Where it records, an argument is watched through a recorded copy: gradients flow
     back to it, but this transform's derivative counts only the paths through its own variable.
     """
-    args = list(args)
+    args = list(given)
     nested = _DEPTH.get() > 0 or any(isinstance(a, Tensor) and a.requires_grad for a in args)
     fresh: dict[int, Any] = {}
     for i in nums:
@@ -108,7 +108,7 @@ def _watch(args: tuple, nums: tuple[int, ...]) -> tuple[list, list[Any], bool]:
     return args, [fresh[i % len(args)] for i in nums], nested
 
 
-def _call(f: Callable[..., Any], args: list, kwargs: dict) -> Any:
+def _call(f: Callable[..., Any], args: list[Any], kwargs: dict[str, Any]) -> Any:
     """Run `f` one transform deeper, recording."""
     token = _DEPTH.set(_DEPTH.get() + 1)
     try:
@@ -149,8 +149,8 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        args, xs, nested = _watch(args, nums)
-        y = _call(f, args, kwargs)
+        watched, xs, nested = _watch(args, nums)
+        y = _call(f, watched, kwargs)
         _scalar(y, "grad")
         with enable_grad():
             found = gradients(y, xs, create_graph=nested)
@@ -192,8 +192,8 @@ def jacobian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        args, (x,), nested = _watch(args, (argnums,))
-        y = _call(f, args, kwargs)
+        watched, (x,), nested = _watch(args, (argnums,))
+        y = _call(f, watched, kwargs)
         if isinstance(y, Value):
             with enable_grad():
                 (g,) = gradients(y, [x], create_graph=nested)

@@ -36,6 +36,13 @@ class Node:
 
     __slots__ = ("_data", "grad", "label", "_inputs", "_args", "_kwargs", "_prim", "__weakref__")
 
+    _data: Any  # a float (Value) or a floating numpy array (Tensor)
+    grad: Any  # a float, an array, or under create_graph a node
+    label: str
+    _inputs: tuple[Node | None, ...]
+    _args: tuple[Any, ...]
+    _kwargs: dict[str, Any] | None
+    _prim: Any  # the Primitive that made the node; None for a leaf; FREED once freed
     requires_grad: bool
     _keep: bool  # store the gradient of this node in `.grad` even if it is not a leaf
     _shaped = False  # gradients are arrays fitted to the node's shape (Tensor), not floats
@@ -43,8 +50,13 @@ class Node:
 
     @staticmethod
     def _make(
-        cls: type, data: Any, prim: Any, inputs: tuple, raw: tuple, kwargs: dict | None,
-        others: tuple,
+        cls: type,
+        data: Any,
+        prim: Any,
+        inputs: tuple[Any, ...],
+        raw: tuple[Any, ...],
+        kwargs: dict[str, Any] | None,
+        others: tuple[Any, ...],
     ) -> Node:
         """A new node of kind `cls`: `data`, made by `prim` (None for a leaf) from `raw` (the
         forward inputs as data) and `kwargs`. `inputs` are the recorded inputs (None where one
@@ -52,6 +64,14 @@ class Node:
         method called as `cls._make(cls, ...)`: a class method would allocate a bound method
         on every recorded operation.)"""
         raise NotImplementedError
+
+    @property
+    def has_grad(self) -> bool:
+        """True when a backward pass has left a gradient in `.grad` (each kind says how)."""
+        raise NotImplementedError
+
+    def _share_version(self, raw: tuple[Any, ...], nodes: tuple[Any, ...]) -> None:
+        """Share the version record of an input whose memory the result views (Tensor only)."""
 
     @property
     def is_leaf(self) -> bool:
@@ -189,7 +209,10 @@ _PROBE: list[int] | None = None
 
 
 def store(
-    nodes: list[Node], pending: list[Any], leaves: list[int], kept: list[int],
+    nodes: list[Node],
+    pending: list[Any],
+    leaves: list[int],
+    kept: list[int],
     create_graph: bool = False,
 ) -> None:
     """Accumulate the finished gradients of a pass into `.grad`: the one place gradients are

@@ -163,6 +163,8 @@ class Tensor(Node):
     """
 
     __slots__ = ("requires_grad", "_keep", "_vbox", "_stamp", "_saved")
+    _vbox: list[int] | None  # the version record [count, stamp], shared with views
+    _saved: tuple[Any, ...]  # the inputs that needed no grad, for the version check
     __array_priority__ = 1000
     _shaped = True
 

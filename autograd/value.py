@@ -310,6 +310,7 @@ class Value(Node):
     """
 
     __slots__ = ("_reached",)
+    _reached: bool
     requires_grad = True  # every Value takes part, as in micrograd
     _keep = True  # and every Value keeps its gradient, intermediate ones included
 
@@ -318,17 +319,22 @@ class Value(Node):
         v.label = label
         return v
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         """Copies and pickles are leaves with the same number and label."""
         return (type(self), (self._data, self.label))
 
     @staticmethod
     def _make(
-        cls: type, data: Any, prim: Any, inputs: tuple, raw: tuple, kwargs: dict | None,
-        others: tuple,
+        cls: type,
+        data: Any,
+        prim: Any,
+        inputs: tuple[Any, ...],
+        raw: tuple[Any, ...],
+        kwargs: dict[str, Any] | None,
+        others: tuple[Any, ...],
     ) -> Value:
         """Make a node and set every field: the one place, for leaves and results alike."""
-        v = object.__new__(cls)
+        v: Value = object.__new__(cls)
         v._data = data
         v.grad = 0.0
         v.label = ""
@@ -339,7 +345,7 @@ class Value(Node):
         v._reached = False
         return v
 
-    def _share_version(self, raw: tuple, nodes: tuple) -> None:
+    def _share_version(self, raw: tuple[Any, ...], nodes: tuple[Any, ...]) -> None:
         """Floats are never shared: nothing to do (see Tensor._share_version)."""
 
     def _set_data(self, data: float) -> None:
