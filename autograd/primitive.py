@@ -14,9 +14,10 @@ and, beside it, one vector-Jacobian product (VJP) rule per input::
 A rule takes the output gradient `g`, the output `out`, then the forward's positional inputs and
 keyword arguments, and returns the gradient for its input. It is called only for inputs that
 require a gradient. Under `backward(create_graph=True)` the rule receives Tensors instead of
-arrays and is itself recorded, so rules are written with operators, ndarray methods that Tensor
-shares (`sum`, `reshape`, `transpose`, `swapaxes`, indexing), numpy ufuncs (`np.exp`) and other
-primitives; then gradients of gradients come for free. A rule may return a gradient of the
+arrays (Values instead of floats) and is itself recorded, so rules are written with operators,
+ndarray methods that Tensor shares (`sum`, `reshape`, `transpose`, `swapaxes`, indexing), numpy
+ufuncs (`np.exp`) and other primitives, never `math.*` on an argument (it would take the number
+and drop the graph); then gradients of gradients come for free. A rule may return a gradient of the
 broadcast shape: the backward driver sums it back to the input's shape.
 """
 
