@@ -529,8 +529,13 @@ class Tensor(Node):
         """numpy ufuncs on Tensors: the differentiable ones record, the others give arrays."""
         fn = _UFUNCS.get(ufunc)
         if fn is not None and method == "__call__" and not kwargs:
-            if len(inputs) == 2:
-                return fn.call2(*(_operand(x) for x in inputs))
+            if len(inputs) == 2:  # an array on the other side: numbers, booleans as floats
+                x, y = inputs
+                if x.__class__ is not Tensor:
+                    x = _operand(x)
+                if y.__class__ is not Tensor:
+                    y = _operand(y)
+                return fn.call2(x, y)
             return fn(*inputs)
         if "out" in kwargs:
             return _ufunc_into(ufunc, method, inputs, kwargs)
@@ -913,6 +918,8 @@ def _operand(x: Any) -> Any:
     """The other side of an operator: Tensors and numbers as they are, sequences as arrays."""
     if x.__class__ is Tensor or x.__class__ is float or x.__class__ is int:
         return x  # the common cases, first and fast
+    if x.__class__ is np.ndarray and x.dtype.kind in "iuf":
+        return x  # an array of numbers, without the slower isinstance of Number below
     if isinstance(x, (Tensor, Number, np.ndarray)):
         if isinstance(x, np.ndarray) and x.dtype.kind not in "iuf":
             if x.dtype.kind == "b":
