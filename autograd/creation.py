@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any, SupportsIndex
 
@@ -19,7 +20,10 @@ def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
     """Accept `f(2, 3)` as well as numpy's `f((2, 3))`."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    return tuple(int(n) for n in shape)
+    try:
+        return tuple(operator.index(n) for n in shape)  # ints only: 2.5 is no size (numpy's)
+    except TypeError:
+        raise TypeError(f"shape must be integers, got {shape!r}") from None
 
 
 def _dtype(dtype: DTypeLike | None) -> np.dtype:
