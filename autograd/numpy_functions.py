@@ -27,6 +27,7 @@ from autograd.tensors import (
     _normalize_axis,
     _operand,
     concatenate,
+    into_array,
     stack,
     where,
 )
@@ -616,13 +617,14 @@ def fallback(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if isinstance(dest, Tensor):
             _check_inplace(dest, sources, f"{name}(...) into a Tensor")
         elif sources is not None:
-            raise TypeError(_into_array(name))
+            raise TypeError(into_array(name))
     result = func(*_raw(args), **{k: _raw(v) for k, v in kwargs.items()})
     tensors = [d for d in dests if isinstance(d, Tensor)]
     if tensors:
         mark_dirty(*tensors)
         return tensors[0] if result is not None else None
-    if _requires_grad((args, kwargs)) is not None and _holds_float(result):
+    # no Tensor destination: `sources` has seen every argument that can require grad
+    if sources is not None and _holds_float(result):
         raise TypeError(
             f"{name} is not differentiable on Tensors: its result would carry no gradient. "
             f"Call it on `t.detach()` (or `t.data`) if no gradient is wanted, or define it as "
@@ -630,13 +632,6 @@ def fallback(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
             f"{', '.join(sorted(_public_name(f) for f in IMPLEMENTED))}, and the ufuncs."
         )
     return result
-
-
-def _into_array(name: str) -> str:
-    return (
-        f"{name} would write a Tensor that requires grad into a numpy array, which drops the "
-        "gradient; compute a new Tensor instead (or write t.detach() if no gradient is wanted)"
-    )
 
 
 def _public_name(f: Any) -> str:

@@ -893,10 +893,7 @@ def _ufunc_into(
         if isinstance(o, Tensor):
             _check_inplace(o, grad_input, what)
         elif o is not None and grad_input is not None:
-            raise TypeError(
-                f"{what} would write a Tensor that requires grad into a numpy array, which "
-                "drops the gradient; compute a new Tensor instead (or use t.detach())"
-            )
+            raise TypeError(into_array(what))
     raw = tuple(_raw(x) for x in inputs)
     tensors = [o for o in outs if isinstance(o, Tensor)]
     if method == "at":
@@ -912,6 +909,15 @@ def _ufunc_into(
     if isinstance(result, tuple):
         return tuple(mine.get(id(r), r) for r in result)
     return mine.get(id(result), result)
+
+
+def into_array(what: str) -> str:
+    """The refusal of a numpy call that would write a Tensor that requires grad into a plain
+    array (ufuncs' `out=` here, numpy functions' `out=` and copyto in numpy_functions)."""
+    return (
+        f"{what} would write a Tensor that requires grad into a numpy array, which drops the "
+        "gradient; compute a new Tensor instead (or write t.detach() if no gradient is wanted)"
+    )
 
 
 def _operand(x: Any) -> Any:
@@ -1009,24 +1015,17 @@ IMPLEMENTED: dict[Any, Callable[..., Any]] = {}
 
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis (numpy's concatenate)."""
-    if not len(tensors):
-        raise ValueError("concatenate needs at least one tensor")
     return ops.concatenate(*[_operand(t) for t in tensors], axis=axis)
 
 
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors along a new axis (numpy's stack)."""
-    if not len(tensors):
-        raise ValueError("stack needs at least one tensor")
     return ops.stack(*[_operand(t) for t in tensors], axis=axis)
 
 
 def where(cond: Any, x: Any, y: Any) -> Tensor:
     """Elements of `x` where `cond` holds, else of `y`; `cond` gets no gradient."""
-    c = np.asarray(_raw(cond))
-    if c.dtype != bool:
-        raise TypeError(f"where: cond must be boolean, got dtype {c.dtype}")
-    return ops.where(c, _operand(x), _operand(y))
+    return ops.where(np.asarray(_raw(cond)), _operand(x), _operand(y))  # it checks cond
 
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
