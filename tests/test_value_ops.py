@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 from conftest import assert_close
+from test_value import BINARY
 
 from autograd import (
     Value,
@@ -324,13 +325,7 @@ def test_second_derivative_matches_finite_differences_of_the_first(name, x):
     assert gradcheck(first, Value(x))
 
 
-BINARY = {
-    "add": lambda a, b: a + b,
-    "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b,
-    "div": lambda a, b: a / b,
-    "pow": lambda a, b: a**b,
-}
+# BINARY: the Value operators, each on Values or torch scalars alike (test_value's table)
 BINARY_POINTS = [(1.7, -0.6), (0.4, 2.5), (2.0, 3.0)]
 
 
