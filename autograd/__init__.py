@@ -50,6 +50,7 @@ _HIPS_NAMES = {"elementwise_grad", "make_vjp", "make_jvp", "make_hvp", "holomorp
 __all__ = [
     "AnomalyError",
     "GradcheckError",
+    "GraphvizNotFoundError",
     "Primitive",
     "Tensor",
     "Value",
@@ -57,6 +58,7 @@ __all__ = [
     "concatenate",
     "detect_anomaly",
     "dot",
+    "draw_graph",
     "enable_grad",
     "eye",
     "full",
@@ -78,6 +80,7 @@ __all__ = [
     "primitive",
     "rand",
     "randn",
+    "save_graph",
     "set_grad_enabled",
     "stack",
     "take_along_axis",
@@ -89,9 +92,13 @@ __all__ = [
 ]
 
 
+# the drawing names, loaded from autograd.viz (and the graphviz package) when first used
+_DRAWING = ("GraphvizNotFoundError", "draw_graph", "save_graph")
+
+
 def __getattr__(name: str) -> object:
     """Load the drawing functions (and the graphviz package) only when they are first used."""
-    if name in ("draw_graph", "save_graph", "GraphvizNotFoundError"):
+    if name in _DRAWING:
         from autograd import viz
 
         return getattr(viz, name)
@@ -101,6 +108,11 @@ def __getattr__(name: str) -> object:
             f"({__file__}). {_CLASH}"
         )
     raise AttributeError(f"module 'autograd' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The module's names, the lazily loaded drawing ones included."""
+    return sorted(set(globals()) | set(_DRAWING))
 
 
 def _check_other_installation() -> None:

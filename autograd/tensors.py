@@ -173,6 +173,8 @@ class Tensor(Node):
     ) -> Tensor:
         if isinstance(data, Node) and not isinstance(data, Tensor):
             raise TypeError(f"Tensor data must be array-like, got {type(data).__name__}")
+        if not isinstance(label, str):
+            raise TypeError(f"Tensor label must be a str, got {type(label).__name__}: {label!r}")
         t = cls._make(cls, _floating(data, dtype), None, (), (), None, ())
         t.requires_grad = bool(requires_grad)
         t.label = label

@@ -315,6 +315,8 @@ class Value(Node):
     _keep = True  # and every Value keeps its gradient, intermediate ones included
 
     def __new__(cls, data: float, label: str = "") -> Value:
+        if not isinstance(label, str):
+            raise TypeError(f"Value label must be a str, got {type(label).__name__}: {label!r}")
         v = cls._make(cls, _number(data), None, (), (), None, ())
         v.label = label
         return v

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import html
 import os
+import re
 from typing import Any, SupportsFloat
 
 import graphviz
@@ -89,6 +90,19 @@ def _array_text(a: np.ndarray) -> str:
     return f"mean {_num(a.mean())}, min {_num(a.min())}, max {_num(a.max())}"
 
 
+MAX_LABEL = 60  # characters of a label or an op's name drawn; longer ones end in an ellipsis
+# control characters, and what XML 1.0 cannot hold: surrogates, U+FFFE and U+FFFF
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def _text(label: object, limit: int = MAX_LABEL) -> str:
+    """A label as Graphviz and XML can take it: control characters shown as their Python
+    escapes (`\\x01`), and text longer than `limit` characters cut short with an ellipsis."""
+    text = label if isinstance(label, str) else str(label)
+    text = _UNPRINTABLE.sub(lambda m: m[0].encode("unicode_escape").decode(), text[: limit + 1])
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _row(text: str, bold: bool = False) -> str:
     body = html.escape(text)
     return f"<TR><TD>{'<B>' + body + '</B>' if bold else body}</TD></TR>"
@@ -96,9 +110,9 @@ def _row(text: str, bold: bool = False) -> str:
 
 def _value_label(node: Node, show_data: bool, show_grad: bool, op: str | None) -> str:
     rows = []
-    title = node.label
+    title = _text(node.label) if node.label else ""
     if op is not None:  # collapsed drawing: the op lives in the value's box
-        title = f"{title} = {op}" if title else f"= {op}"
+        title = f"{title} = {_text(op)}" if title else f"= {_text(op)}"
     if title:
         rows.append(_row(title, bold=True))
     data = np.asarray(node._data)
@@ -122,15 +136,28 @@ def _value_label(node: Node, show_data: bool, show_grad: bool, op: str | None) -
     )
 
 
-def _constant_label(value: Any) -> str:
+def _constant_label(value: Any, name: str = "") -> str:
+    """A constant input's box: its label if it is a labelled Tensor, its value or its shape."""
     a = np.asarray(value)
     if a.size == 1 and a.ndim == 0:
-        text = _num(a) if a.dtype.kind in "biuf" else str(value)
+        text = _num(a) if a.dtype.kind in "biuf" else _text(value)
     elif a.dtype.kind in "biuf" and a.dtype != bool:
         text = f"input {a.shape}\n{_array_text(a.astype(float))}"
     else:
         text = f"{a.dtype} {a.shape}"
-    return text
+    body = "<BR/>".join(html.escape(line) for line in text.split("\n"))
+    if name:
+        body = f"<B>{html.escape(_text(name))}</B><BR/>{body}"
+    return f"<{body}>"
+
+
+def _constant_name(node: Node, i: int) -> str:
+    """The label of the Tensor that was `node`'s constant input `i`, if it had one: the
+    Tensors that need no grad are kept for the version check, their data among the args."""
+    for t in getattr(node, "_saved", ()):
+        if t._data is node._args[i] and t.label:
+            return str(t.label)
+    return ""
 
 
 def _op_label(node: Node) -> str:
@@ -257,14 +284,15 @@ def draw_graph(
         target = ids[node]
         if not collapse:
             target = ids[node] + "_op"
-            g.node(target, html.escape(_op_label(node)), **STYLE["op"])
+            g.node(target, f"<{html.escape(_text(_op_label(node)))}>", **STYLE["op"])
             g.edge(target, ids[node])
         for i, parent in enumerate(node._inputs):
             if parent is not None:
                 g.edge(ids[parent], target)
             elif not collapse and not _folded(node, i):
                 const = f"{ids[node]}_c{i}"
-                g.node(const, html.escape(_constant_label(node._args[i])), **STYLE["constant"])
+                label = _constant_label(node._args[i], _constant_name(node, i))
+                g.node(const, label, **STYLE["constant"])
                 g.edge(const, target)
     return g
 
@@ -292,8 +320,8 @@ def save_graph(root: Node, path: str | os.PathLike[str], **options: Any) -> str:
     return path
 
 
-def example_neuron() -> Node:
-    """micrograd's neuron tanh(x1*w1 + x2*w2 + b), after backward."""
+def example_neuron(backward: bool = True) -> Node:
+    """micrograd's neuron tanh(x1*w1 + x2*w2 + b), after backward unless `backward=False`."""
     from autograd.value import Value
 
     x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
@@ -307,7 +335,8 @@ def example_neuron() -> Node:
     n.label = "n"
     o = n.tanh()
     o.label = "o"
-    o.backward()
+    if backward:
+        o.backward()
     return o
 
 
@@ -328,12 +357,7 @@ def main(argv: list[str] | None = None) -> str:
         help="draw the graph before backward (gradients not computed yet)",
     )
     args = parser.parse_args(argv)
-    if args.before_backward:
-        from autograd.value import Value
-
-        o = (Value(2.0, label="x1") * Value(-3.0, label="w1") + Value(6.88, label="b")).tanh()
-    else:
-        o = example_neuron()
+    o = example_neuron(backward=not args.before_backward)
     path = save_graph(o, args.out, rankdir=args.rankdir)
     print(f"wrote {path}")
     return path

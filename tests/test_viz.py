@@ -213,3 +213,113 @@ def test_readme_picture_is_the_projects_own_drawing():
     nodes, edges = parse(svg)
     assert len(nodes) == 15 and len(edges) == 14
     assert any(v.startswith("x1 data 2.0000 grad -1.5000") for v in nodes.values())
+
+
+def test_a_labelled_constant_input_is_drawn_with_its_label():
+    X = Tensor(np.arange(6.0).reshape(3, 2), label="X")  # a constant: no requires_grad
+    w = Tensor(np.ones((2, 1)), requires_grad=True, label="w")
+    loss = (X @ w).sum()
+    loss.backward()
+    nodes, edges = parse(draw_graph(loss).pipe(format="svg"))
+    consts = [v for k, v in nodes.items() if "_c" in k]
+    assert consts == ["X input (3, 2) [[0.0000, 1.0000], [2.0000, 3.0000], [4.0000, 5.0000]]"]
+    matmul = next(k for k, v in nodes.items() if v == "@")
+    assert (next(k for k, v in nodes.items() if "_c" in k), matmul) in edges
+    unnamed = (Tensor(np.ones(2)) * w.reshape(2)).sum()  # an unlabelled constant: shape only
+    consts = [v for k, v in parse(draw_graph(unnamed).pipe(format="svg"))[0].items() if "_c" in k]
+    assert consts == ["input (2,) [1.0000, 1.0000]"]
+
+
+@pytest.mark.parametrize(
+    "label, drawn",
+    [
+        ("a\x01b", "a\\x01b"),
+        ("\x07", "\\x07"),
+        ("x\x00y", "x\\x00y"),
+        ("two\nlines\ttab", "two\\nlines\\ttab"),
+        ("del\x7f\x85", "del\\x7f\\x85"),
+        ("odd\ud800\uffff", "odd\\ud800\\uffff"),
+    ],
+)
+def test_control_characters_in_labels_are_drawn_as_escapes(label, drawn):
+    v = Value(1.5, label=label)
+    out = v * 2
+    out.label = label
+    t = Tensor([1.0, 2.0], label=label) * Tensor([1.0, 1.0], requires_grad=True)
+    for root in (out, t):
+        svg = draw_graph(root).pipe(format="svg")  # dot accepts it
+        nodes, _ = parse(svg)  # and the SVG is well-formed XML
+        assert any(text.startswith(drawn + " ") for text in nodes.values()), nodes
+    collapsed, _ = parse(draw_graph(out, collapse=True).pipe(format="svg"))
+    assert any(text.startswith(f"{drawn} = * ") for text in collapsed.values())
+
+
+def test_a_control_character_in_a_primitives_name_gives_well_formed_svg():
+    from autograd import primitive
+
+    bell = primitive(lambda x: x * 2.0, name="ring\x07<&>")
+    bell.defvjp(lambda g, out, x: 2.0 * g)
+    out = bell(Tensor([1.0, 2.0], requires_grad=True)).sum()
+    nodes, _ = parse(draw_graph(out).pipe(format="svg"))
+    assert "ring\\x07<&>" in nodes.values()
+    collapsed, _ = parse(draw_graph(out, collapse=True).pipe(format="svg"))
+    assert any(text.startswith("= ring\\x07<&> ") for text in collapsed.values())
+
+
+def test_a_very_long_label_is_cut_short_with_an_ellipsis():
+    v = Value(1.0, label="L" * 100_000)
+    out = v * 2
+    out.label = "é" * 61
+    nodes, _ = parse(draw_graph(out).pipe(format="svg"))
+    titles = sorted(text.split(" ")[0] for k, text in nodes.items() if k[-3:] not in ("_op", "_c1"))
+    assert titles == ["L" * 59 + "…", "é" * 59 + "…"]
+    exact = Value(1.0, label="k" * 60)  # 60 characters fit
+    nodes, _ = parse(draw_graph(exact).pipe(format="svg"))
+    assert list(nodes.values())[0].split(" ")[0] == "k" * 60
+
+
+@pytest.mark.parametrize("label", [5, None, b"x", 2.5])
+def test_a_label_that_is_not_a_string_is_refused_at_construction(label):
+    kind = type(label).__name__
+    with pytest.raises(TypeError, match=rf"Value label must be a str, got {kind}: "):
+        Value(1.0, label=label)
+    with pytest.raises(TypeError, match=rf"Tensor label must be a str, got {kind}: "):
+        Tensor([1.0], label=label)
+
+
+def test_a_non_string_label_set_later_is_drawn_as_its_text():
+    v = Value(1.0, label="v")
+    v.label = 5  # attributes are not checked: the drawing converts, never crashes
+    nodes, _ = parse(draw_graph(v * 2).pipe(format="svg"))
+    assert any(text.startswith("5 data 1.0000") for text in nodes.values())
+
+
+def test_command_line_before_backward_draws_the_same_neuron(tmp_path):
+    after, before = tmp_path / "after.svg", tmp_path / "before.svg"
+    for out, extra in ((after, []), (before, ["--before-backward"])):
+        subprocess.run(
+            [sys.executable, "-m", "autograd.viz", "--out", str(out), *extra],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=True,
+        )
+    a_nodes, a_edges = parse(after.read_bytes())
+    b_nodes, b_edges = parse(before.read_bytes())
+    assert a_edges == b_edges and a_nodes.keys() == b_nodes.keys() and len(b_nodes) == 15
+    titles = sorted(v.split("data")[0].strip() for k, v in b_nodes.items() if "_op" not in k)
+    assert titles == sorted(["x1", "x2", "w1", "w2", "b", "x1*w1", "x2*w2", "n", "o"] + [""])
+    for key, text in b_nodes.items():  # same data; gradients not computed yet
+        assert text == re.sub(r"grad -?\d+\.\d+", "grad —", a_nodes[key])
+    assert sum("grad —" in v for v in b_nodes.values()) == 10
+
+
+def test_drawing_names_are_listed_in_the_package():
+    import autograd
+
+    lazy = {"draw_graph", "save_graph", "GraphvizNotFoundError"}
+    assert lazy <= set(autograd.__all__) and lazy <= set(dir(autograd))
+    for name in autograd.__all__:
+        assert getattr(autograd, name) is not None, name
+    assert autograd.draw_graph is draw_graph
+    assert set(autograd.__all__) <= set(dir(autograd))
