@@ -24,6 +24,12 @@ class DataLoader:
 
     With `shuffle`, each epoch draws a new order from a generator seeded once by `seed`, so a
     seeded run repeats exactly. `len()` is the number of batches per epoch.
+
+    For data-parallel training, `world_size` workers each make the loader with the same `seed`
+    and their own `rank`: every worker draws the same order and yields its contiguous part of
+    each mini-batch (sizes differing by at most one; empty if the batch has fewer samples than
+    workers), so together they see every sample once per epoch, and each step's batch is the
+    one a single process would take.
     """
 
     def __init__(
@@ -34,6 +40,8 @@ class DataLoader:
         shuffle: bool = True,
         seed: Seed = None,
         drop_last: bool = False,
+        rank: int = 0,
+        world_size: int = 1,
     ) -> None:
         self.X, self.y = _pair(X, y, "DataLoader")
         if (
@@ -46,6 +54,15 @@ class DataLoader:
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.rng = np.random.default_rng(seed)
+        for name, value in (("world_size", world_size), ("rank", rank)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise TypeError(f"DataLoader: {name} must be an int, got {value!r}")
+        if not 0 <= rank < world_size:
+            raise ValueError(
+                f"DataLoader: rank must lie in 0 to world_size - 1, got rank {rank} of "
+                f"world_size {world_size}"
+            )
+        self.rank, self.world_size = int(rank), int(world_size)
 
     def __len__(self) -> int:
         n = len(self.y)
@@ -56,6 +73,9 @@ class DataLoader:
         order = self.rng.permutation(n) if self.shuffle else np.arange(n)
         for b in range(len(self)):
             idx = order[b * self.batch_size : (b + 1) * self.batch_size]
+            if self.world_size > 1:
+                size, rank = len(idx), self.rank
+                idx = idx[size * rank // self.world_size : size * (rank + 1) // self.world_size]
             yield self.X[idx], self.y[idx]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -19,6 +19,9 @@ from nn import functional as F
 from nn.data import DataLoader
 from nn.module import Module
 from nn.optim import LRScheduler, Optimizer
+
+if TYPE_CHECKING:  # nn.distributed is imported only when a run asks for it
+    from nn.distributed import DistributedDataParallel
 
 LOSSES: dict[str, Callable[..., Tensor]] = {
     "mse": F.mse_loss,
@@ -153,6 +156,24 @@ def _progress_bar(epochs: int) -> Any:
     return tqdm(range(epochs), desc="training", unit="epoch")
 
 
+def _data_parallel(
+    model: Module, distributed: bool | DistributedDataParallel
+) -> DistributedDataParallel | None:
+    """fit's data-parallel wrapper of `model`, or None for a single-process run."""
+    if distributed is False:
+        return None
+    from nn.distributed import DistributedDataParallel
+
+    if distributed is True:
+        return DistributedDataParallel(model)
+    if not isinstance(distributed, DistributedDataParallel) or distributed.module is not model:
+        raise TypeError(
+            "fit: distributed must be True, False or a DistributedDataParallel of the model "
+            f"being trained, got {distributed!r}"
+        )
+    return distributed
+
+
 def fit(
     model: Module,
     X: ArrayLike,
@@ -167,6 +188,7 @@ def fit(
     scheduler: LRScheduler | None = None,
     metrics: Sequence[str] | None = None,
     stop_on_nonfinite: bool = True,
+    distributed: bool | DistributedDataParallel = False,
 ) -> History:
     """Train `model` on `(X, y)` for `epochs` epochs of shuffled mini-batches.
 
@@ -179,6 +201,11 @@ def fit(
     labels that fit the loss and the model), and a batch whose loss is nan or inf stops the run
     with an error naming it, unless `stop_on_nonfinite=False`. Returns the per-epoch history;
     shows a tqdm bar when `progress`, in a terminal or a notebook.
+
+    `distributed=True` (or a `nn.distributed.DistributedDataParallel` of `model`) trains in
+    every worker of a data-parallel run (`python -m nn.distributed --nproc 2 script.py`): each
+    takes its part of every batch of `batch_size` and the gradients are averaged over all, so
+    the run is the single-process one (to rounding); only rank 0 shows the bar.
     """
     loss_fn = _loss_fn(loss)
     if not isinstance(optimizer, Optimizer):
@@ -194,9 +221,13 @@ def fit(
     if validation is not None:
         validation = _check_data(validation[0], validation[1], "fit (validation)")
         _check_labels(model, validation[0], validation[1], loss_fn, "fit (validation)")
-    loader = DataLoader(X, y, batch_size=batch_size, shuffle=True, seed=seed)
+    ddp = _data_parallel(model, distributed)
+    if ddp is None:
+        loader = DataLoader(X, y, batch_size=batch_size, shuffle=True, seed=seed)
+    else:
+        loader = ddp.loader(X, y, batch_size=batch_size, shuffle=True, seed=seed)
     history = History()
-    bar = _progress_bar(epochs) if progress else None
+    bar = _progress_bar(epochs) if progress and (ddp is None or ddp.is_main) else None
     epochs_iter: Iterable[int] = bar if bar is not None else range(epochs)
     wanted = [] if kind is None else ["accuracy"]
     model.train()
@@ -213,6 +244,8 @@ def fit(
                 )
             optimizer.zero_grad()
             err.backward(retain_graph=False)  # reverse pass, freeing activations as it goes
+            if ddp is not None:
+                ddp.average_gradients(len(yb))  # the whole batch's mean, over every worker
             optimizer.step()  # gradient-descent step
             total += value * len(yb)
             count += len(yb)
