@@ -5,6 +5,8 @@ graph; `backward()` runs each operation's vector-Jacobian product once, in rever
 order. New operations are added with `primitive` exactly as the built-in ones are.
 """
 
+from typing import TYPE_CHECKING
+
 from autograd import ops
 from autograd.creation import (
     arange,
@@ -33,6 +35,9 @@ from autograd.numpy_functions import dot, outer, take_along_axis
 from autograd.primitive import Primitive, primitive
 from autograd.tensors import Tensor, concatenate, linear, maximum, minimum, stack, where
 from autograd.value import Value
+
+if TYPE_CHECKING:  # loaded lazily at run time (see __getattr__); typed for mypy here
+    from autograd.viz import GraphvizNotFoundError, draw_graph, save_graph
 
 __version__ = "0.1.0"
 ENGINE = "autograd-nn"
