@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import argparse
 import html
+import inspect
 import os
+import re
+import shlex
 import sys
 import time
 import traceback
 
+from autograd.viz import GraphvizNotFoundError
 from demos import expression, moons, regression, spirals, symmetry, xor
 from demos.common import Result, format_value
 
@@ -27,46 +31,115 @@ DEMOS = {
 }
 
 
+# the one failure that is not a bug: the graph pictures need Graphviz's dot program
+MISSING_DOT = (
+    "Graphviz's dot program, which draws the graphs, is not installed: install it with "
+    "'apt-get install graphviz' (Debian/Ubuntu), 'brew install graphviz' (macOS) or "
+    "'conda install graphviz', then rerun"
+)
+
+
 def run_all(names: list[str], out: str, seed: int, quick: bool) -> list[tuple[str, Result | str]]:
-    """Each demo in turn; a failing one is recorded with its reason and the others go on."""
+    """Each demo in turn; a failing one is recorded with its reason and the others go on.
+
+    A missing Graphviz is one line saying how to install it; any other error is a bug, and
+    its traceback is printed.
+    """
     results: list[tuple[str, Result | str]] = []
     for name in names:
         print(f"\n== {name} ==", flush=True)
         argv = ["--out", out, "--seed", str(seed)] + (["--quick"] if quick else [])
         try:
             results.append((name, DEMOS[name].main(argv)))
-        except Exception as e:  # report it, keep going: one missing tool must not hide the rest
+        except GraphvizNotFoundError:
+            print(f"{name} FAILED: {MISSING_DOT}", file=sys.stderr, flush=True)
+            results.append((name, MISSING_DOT))
+        except Exception as e:  # report it, keep going: one broken demo must not hide the rest
             traceback.print_exc()
-            reason = f"{type(e).__name__}: {e}"
-            print(f"{name} FAILED: {reason}", file=sys.stderr)
+            reason = f"{type(e).__name__}: {e}".splitlines()[0]
+            print(f"{name} FAILED: {reason}", file=sys.stderr, flush=True)
             results.append((name, reason))
     return results
 
 
-def write_report(results: list[tuple[str, Result | str]], out: str, quick: bool) -> str:
-    """One self-contained HTML page (pictures beside it in out/) with the measured numbers."""
+def rerun_command(name: str, out: str, seed: int, quick: bool) -> str:
+    """The command that reruns one demo with the options of this run."""
+    parts = ["python", "-m", f"demos.{name}"]
+    if quick:
+        parts.append("--quick")
+    if seed:
+        parts += ["--seed", str(seed)]
+    if os.path.normpath(out) != "out":
+        parts += ["--out", out]
+    return shlex.join(parts)
+
+
+def source_link(name: str, out: str) -> str:
+    """The demo's source file, relative to the report's folder (`../demos/xor.py` from out/)."""
+    source = inspect.getsourcefile(DEMOS[name]) or DEMOS[name].__file__ or ""
+    return os.path.relpath(source, out).replace(os.sep, "/")
+
+
+def svg_width(path: str) -> float | None:
+    """The width in points that Graphviz wrote into an SVG's root element, if it has one."""
+    with open(path, "rb") as f:
+        head = f.read(2000).decode("utf-8", "replace")
+    match = re.search(r'<svg\s+width="([\d.]+)pt"', head)
+    return float(match.group(1)) if match else None
+
+
+STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:1060px;margin:2em auto;padding:0 1em;"
+    "color:#111827;line-height:1.5}"
+    "img{max-width:100%;height:auto;border:1px solid #e5e7eb;border-radius:6px}"
+    "table{border-collapse:collapse;margin:.5em 0;display:block;overflow-x:auto}"
+    "td{border-bottom:1px solid #e5e7eb;padding:.2em 1em .2em 0}"
+    "code{overflow-wrap:anywhere;background:#f3f4f6;padding:0 .2em;border-radius:3px}"
+    ".failed{color:#b91c1c}figure{margin:1em 0}figcaption{color:#4b5563}"
+    ".how{color:#4b5563;font-size:.95em}"
+    # a graph keeps a readable size on a narrow screen and scrolls sideways in its own box
+    ".graph{overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%}"
+)
+
+
+def write_report(
+    results: list[tuple[str, Result | str]], out: str, quick: bool, seed: int = 0
+) -> str:
+    """One self-contained HTML page (pictures beside it in out/) with the measured numbers:
+    a table of contents, and for each lesson its source, the command that reruns it, its
+    figures, its pictures (each opens full size) and its explorer pages."""
+    options = (" --quick" if quick else "") + (f" --seed {seed}" if seed else "")
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         "<title>autograd-nn: how a multi-layer perceptron learns</title>",
-        "<style>body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;"
-        "padding:0 1em;color:#111827;line-height:1.5}img{max-width:100%;border:1px solid "
-        "#e5e7eb;border-radius:6px}table{border-collapse:collapse;margin:.5em 0}"
-        "td{border-bottom:1px solid #e5e7eb;padding:.2em 1em .2em 0}"
-        ".failed{color:#b91c1c}figure{margin:1em 0}figcaption{color:#4b5563}</style>",
+        f"<style>{STYLE}</style>",
         "</head><body>",
         "<h1>How a multi-layer perceptron learns</h1>",
-        f"<p>Generated by <code>python -m demos{' --quick' if quick else ''}</code> on "
+        f"<p>Generated by <code>python -m demos{html.escape(options)}</code> on "
         f"{html.escape(time.strftime('%Y-%m-%d %H:%M'))}. Every number below was measured by "
         "this run.</p>",
+        "<nav aria-label='Contents'><h2>Contents</h2><ol>",
     ]
     for name, result in results:
+        title = f"{name}: failed" if isinstance(result, str) else result.title
+        parts.append(f"<li><a href='#{html.escape(name)}'>{html.escape(title)}</a></li>")
+    parts.append("</ol></nav>")
+    for name, result in results:
+        how = (
+            f"<p class='how'>Source: <a href='{html.escape(source_link(name, out))}'>"
+            f"<code>demos/{html.escape(name)}.py</code></a> · rerun it: "
+            f"<code>{html.escape(rerun_command(name, out, seed, quick))}</code></p>"
+        )
         if isinstance(result, str):
             parts.append(
-                f"<h2 class='failed'>{html.escape(name)}: failed</h2>"
-                f"<p class='failed'>{html.escape(result)}</p>"
+                f"<section id='{html.escape(name)}'>"
+                f"<h2 class='failed'>{html.escape(name)}: failed</h2>{how}"
+                f"<p class='failed'>{html.escape(result)}</p></section>"
             )
             continue
-        parts.append(f"<h2 id='{name}'>{html.escape(result.title)}</h2>")
+        parts.append(f"<section id='{html.escape(name)}'><h2>{html.escape(result.title)}</h2>")
+        parts.append(how)
         parts.append(f"<p>{html.escape(result.lesson)}</p><table>")
         rows = list(result.metrics.items()) + [("time", f"{result.seconds:.1f} s")]
         for key, value in rows:
@@ -75,11 +148,21 @@ def write_report(results: list[tuple[str, Result | str]], out: str, quick: bool)
             )
         parts.append("</table>")
         for path, caption in result.images:
-            src = path.replace(os.sep, "/")
+            src = html.escape(path.replace(os.sep, "/"))
+            img = f"<img src='{src}' alt='{html.escape(caption)}'"
+            width = svg_width(os.path.join(out, path)) if path.endswith(".svg") else None
+            if width is not None:  # at least its size in points, as px: about 3/4 of full size
+                img += f" style='min-width:{round(width)}px'"
+            figure = f"<a href='{src}' title='open full size'>{img}></a>"
+            if path.endswith(".svg"):
+                figure = f"<div class='graph'>{figure}</div>"
             parts.append(
-                f"<figure><img src='{html.escape(src)}' alt='{html.escape(caption)}'>"
-                f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+                f"<figure>{figure}<figcaption>{html.escape(caption)}</figcaption></figure>"
             )
+        for path, text in result.pages:
+            href = html.escape(path.replace(os.sep, "/"))
+            parts.append(f"<p class='explore'><a href='{href}'>{html.escape(text)}</a></p>")
+        parts.append("</section>")
     parts.append("</body></html>")
     path = os.path.join(out, "index.html")
     with open(path, "w", encoding="utf-8") as f:
@@ -88,11 +171,12 @@ def write_report(results: list[tuple[str, Result | str]], out: str, quick: bool)
 
 
 def summary(results: list[tuple[str, Result | str]]) -> str:
-    """A short table for the terminal: each demo, its headline figures, its time."""
+    """A short table for the terminal: each demo, its headline figures or why it failed (in
+    full), its time."""
     lines = [f"{'demo':<12}{'status':<8}{'time':>7}  figures"]
     for name, result in results:
         if isinstance(result, str):
-            lines.append(f"{name:<12}{'FAILED':<8}{'':>7}  {result[:70]}")
+            lines.append(f"{name:<12}{'FAILED':<8}{'':>7}  {result}")
             continue
         figures = ", ".join(f"{k} {format_value(v)}" for k, v in list(result.metrics.items())[:2])
         lines.append(f"{name:<12}{'ok':<8}{result.seconds:>6.1f}s  {figures}")
@@ -110,13 +194,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     results = run_all(args.only, args.out, args.seed, args.quick)
-    report = write_report(results, args.out, args.quick)
+    report = write_report(results, args.out, args.quick, args.seed)
     print("\n" + summary(results))
     print(f"\nreport: {os.path.abspath(report)}")
-    failed = [name for name, r in results if isinstance(r, str)]
-    if failed:
-        print(f"failed: {', '.join(failed)}", file=sys.stderr)
-    return 1 if failed else 0
+    return 1 if any(isinstance(r, str) for _, r in results) else 0
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ class Result:
     lesson: str
     metrics: dict[str, Any] = field(default_factory=dict)
     images: list[tuple[str, str]] = field(default_factory=list)  # (path in out dir, caption)
+    pages: list[tuple[str, str]] = field(default_factory=list)  # (path in out dir, link text)
     seconds: float = 0.0
 
 
@@ -48,9 +49,12 @@ def run_demo(run: Callable[..., Result], doc: str, name: str, argv: list[str] | 
     result = run(seed=args.seed, folder=folder, quick=args.quick)
     result.seconds = time.perf_counter() - start
     result.images = [(os.path.join(name, path), caption) for path, caption in result.images]
+    result.pages = [(os.path.join(name, path), text) for path, text in result.pages]
     for key, value in result.metrics.items():
         print(f"{key}: {format_value(value)}")
     print(f"pictures: {', '.join(os.path.join(args.out, p) for p, _ in result.images)}")
+    if result.pages:
+        print(f"pages: {', '.join(os.path.join(args.out, p) for p, _ in result.pages)}")
     return result
 
 
@@ -70,7 +74,9 @@ def percent(x: float) -> str:
 CLASS_COLOURS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c"]
 
 
-def predict_grid(model: Any, X: np.ndarray, steps: int = 200) -> tuple:
+def predict_grid(
+    model: Any, X: np.ndarray, steps: int = 200
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The model's predicted class on a grid covering X (for decision regions)."""
     pad = 0.5
     xs = np.linspace(X[:, 0].min() - pad, X[:, 0].max() + pad, steps)
@@ -85,8 +91,16 @@ def predict_grid(model: Any, X: np.ndarray, steps: int = 200) -> tuple:
     return gx, gy, labels.reshape(gx.shape)
 
 
-def plot_regions(ax: Any, model: Any, X: np.ndarray, y: np.ndarray, title: str) -> None:
-    """Coloured decision regions of `model` with the data on top."""
+def plot_regions(
+    ax: Any,
+    model: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    title: str,
+    class_names: list[str] | None = None,
+) -> None:
+    """Coloured decision regions of `model` with the data on top, its axes the two inputs and a
+    legend naming each class (`class_names`, or "class 0", "class 1", ...)."""
     from matplotlib.colors import ListedColormap
 
     n_classes = int(max(y.max() + 1, 2))
@@ -100,31 +114,59 @@ def plot_regions(ax: Any, model: Any, X: np.ndarray, y: np.ndarray, title: str) 
         cmap=ListedColormap(colours),
         alpha=0.25,
     )
+    names = class_names or [f"class {k}" for k in range(n_classes)]
+    if len(names) != n_classes:
+        raise ValueError(f"plot_regions: {len(names)} class names for {n_classes} classes")
+    few = len(X) < 50
     for k in range(n_classes):
         pts = X[y == k]
         ax.scatter(
             pts[:, 0],
             pts[:, 1],
-            s=120 if len(X) < 50 else 18,
+            s=120 if few else 18,
             color=colours[k],
             edgecolor="white",
             linewidth=0.5,
-            label=f"class {k}",
+            label=names[k],
         )
     ax.set_title(title)
-    ax.set_xticks([])
-    ax.set_yticks([])
+    ax.set_xlabel("input x1")
+    ax.set_ylabel("input x2")
+    ax.tick_params(labelsize=8)
+    ax.legend(
+        loc="upper right" if few else "best",
+        fontsize=8,
+        framealpha=0.9,
+        markerscale=0.5 if few else 1.5,
+    )
 
 
-def plot_curve(ax: Any, values: list[float], label: str, ylabel: str) -> None:
-    ax.plot(np.arange(1, len(values) + 1), values, label=label)
+def plot_curve(ax: Any, values: list[float], title: str, ylabel: str) -> None:
+    """A quantity per epoch (a loss curve): titled, both axes labelled."""
+    ax.plot(np.arange(1, len(values) + 1), values)
+    ax.set_title(title)
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
 
 
+def describe(fig: Any) -> str:
+    """What each panel of `fig` shows, in words: its title, axis labels and legend entries
+    (kept in the PNG's Description, for tests and readers that cannot see the picture)."""
+    panels = []
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        entries = [t.get_text() for t in legend.get_texts()] if legend is not None else []
+        panels.append(
+            f"title: {ax.get_title()}; x axis: {ax.get_xlabel()}; y axis: {ax.get_ylabel()}; "
+            f"legend: {', '.join(entries)}"
+        )
+    return "\n".join(panels)
+
+
 def save(fig: Any, folder: str, filename: str) -> str:
+    """Write `fig` as a PNG into `folder` with its description; returns the file name."""
     fig.tight_layout()
-    fig.savefig(os.path.join(folder, filename), dpi=110)
+    fig.savefig(os.path.join(folder, filename), dpi=110, metadata={"Description": describe(fig)})
     plt.close(fig)
     return filename

@@ -36,7 +36,7 @@ def run(seed: int, folder: str, quick: bool) -> Result:
     test_acc = nn.accuracy(model(X_test), y_test, kind="logits")
     fig, axes = plt.subplots(1, 2, figsize=(9, 4))
     plot_regions(axes[0], model, X_test, y_test, f"test set: {percent(test_acc)} correct")
-    plot_curve(axes[1], losses, "training loss", "mean loss per epoch")
+    plot_curve(axes[1], losses, "training loss", "binary cross-entropy (log scale)")
     axes[1].set_yscale("log")
     picture = save(fig, folder, "moons.png")
     return Result(

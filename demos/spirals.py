@@ -26,7 +26,7 @@ def run(seed: int, folder: str, quick: bool) -> Result:
 
     fig, axes = plt.subplots(1, 2, figsize=(9, 4))
     plot_regions(axes[0], model, X, y, f"{percent(history.accuracy[-1])} correct")
-    plot_curve(axes[1], history.loss, "cross-entropy", "loss")
+    plot_curve(axes[1], history.loss, "training loss", "cross-entropy (log scale)")
     axes[1].set_yscale("log")
     picture = save(fig, folder, "spirals.png")
     return Result(

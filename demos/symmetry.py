@@ -49,9 +49,9 @@ def run(seed: int, folder: str, quick: bool) -> Result:
             ax.plot(np.arange(1, len(w) + 1), w[:, i, 0], label=f"neuron {i}")
         ax.set_title(title)
         ax.set_xlabel("epoch")
+        ax.set_ylabel("weight from input x1")
+        ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("weight from input x1")
-    axes[1].legend(fontsize=8)
     picture = save(fig, folder, "weights.png")
 
     zero_acc = nn.accuracy(zero(X), y, kind="logits")

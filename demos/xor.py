@@ -8,22 +8,32 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import nn
-from autograd import save_graph
+from autograd import Tensor, save_graph
 from demos.common import Result, percent, plot_regions, run_demo, save
 
 
-def train(model: nn.Module, X: np.ndarray, y: np.ndarray, epochs: int) -> tuple[float, float]:
-    """Full-batch Adam on the logistic loss; returns the best accuracy and the final loss."""
+def train(model: nn.Module, X: np.ndarray, y: np.ndarray, epochs: int) -> dict[str, np.ndarray]:
+    """Full-batch Adam on the logistic loss; returns the parameters of the first epoch that
+    reached the best accuracy (the model itself ends in its last state)."""
     opt = nn.Adam(model.parameters(), lr=0.05)
-    best = 0.0
+    best, best_state = -1.0, model.state_dict()
     for _ in range(epochs):
         out = model(X)  # forward pass
         loss = nn.binary_cross_entropy_with_logits(out, y.reshape(out.shape))  # error
+        accuracy = nn.accuracy(out, y, kind="logits")
+        if accuracy > best:  # the parameters that produced `out`, before this epoch's step
+            best, best_state = accuracy, model.state_dict()
         opt.zero_grad()
         loss.backward()  # reverse pass
         opt.step()  # gradient-descent step
-        best = max(best, nn.accuracy(out, y, kind="logits"))
-    return best, loss.item()
+    return best_state
+
+
+def measure(model: nn.Module, X: np.ndarray, y: np.ndarray) -> tuple[float, Tensor]:
+    """Accuracy and loss of the model as it is now: one forward pass gives both."""
+    out = model(X)
+    loss = nn.binary_cross_entropy_with_logits(out, y.reshape(out.shape))
+    return nn.accuracy(out, y, kind="logits"), loss
 
 
 def truth_table(name: str, model: nn.Module, X: np.ndarray, y: np.ndarray) -> None:
@@ -40,21 +50,30 @@ def run(seed: int, folder: str, quick: bool) -> Result:
     epochs = 150 if quick else 500
     perceptron = nn.Neuron(2, activation=None, seed=seed)  # act(x . w + b): one straight line
     mlp = nn.MLP(2, [8, 1], activation="tanh", seed=seed)  # one hidden layer of 8
-    perceptron_best, perceptron_loss = train(perceptron, X, y, epochs)
-    mlp_best, mlp_loss = train(mlp, X, y, epochs)
-    perceptron_acc = nn.accuracy(perceptron(X), y, kind="logits")
-    mlp_acc = nn.accuracy(mlp(X), y, kind="logits")
-    truth_table("perceptron", perceptron, X, y)
-    truth_table("MLP", mlp, X, y)
+    perceptron_best_state = train(perceptron, X, y, epochs)
+    train(mlp, X, y, epochs)
 
-    fig, axes = plt.subplots(1, 2, figsize=(8, 4))
-    plot_regions(axes[0], perceptron, X, y, f"perceptron: {percent(perceptron_acc)}")
-    plot_regions(axes[1], mlp, X, y, f"MLP 2-8-1: {percent(mlp_acc)}")
-    regions = save(fig, folder, "regions.png")
-    loss = nn.binary_cross_entropy_with_logits(mlp(X), y.reshape(-1, 1))
+    # Every number and picture below is measured on the models as they are shown: the MLP
+    # after its last step, the perceptron after its last step and then at its best epoch.
+    perceptron_final, perceptron_loss = measure(perceptron, X, y)
+    mlp_acc, loss = measure(mlp, X, y)
     loss.label = "loss"
     loss.backward()
     save_graph(loss, os.path.join(folder, "mlp_graph.svg"), rankdir="TB")
+    truth_table("MLP", mlp, X, y)
+    truth_table("perceptron (last epoch)", perceptron, X, y)
+    perceptron.load_state_dict(perceptron_best_state)
+    perceptron_best, _ = measure(perceptron, X, y)
+    truth_table("perceptron (best epoch)", perceptron, X, y)
+
+    fig, axes = plt.subplots(1, 2, figsize=(8, 4))
+    names = ["x1 xor x2 = 0", "x1 xor x2 = 1"]
+    plot_regions(
+        axes[0], perceptron, X, y, f"perceptron, best epoch: {percent(perceptron_best)}", names
+    )
+    plot_regions(axes[1], mlp, X, y, f"MLP 2-8-1, last epoch: {percent(mlp_acc)}", names)
+    regions = save(fig, folder, "regions.png")
+    right = round(perceptron_best * len(y))
     return Result(
         name="xor",
         title="XOR: a perceptron fails, an MLP succeeds",
@@ -64,18 +83,24 @@ def run(seed: int, folder: str, quick: bool) -> Result:
         metrics={
             "MLP accuracy": percent(mlp_acc),
             "perceptron best accuracy during training": percent(perceptron_best),
-            "perceptron accuracy": percent(perceptron_acc),
-            "perceptron loss": perceptron_loss,
-            "MLP best accuracy during training": percent(mlp_best),
-            "MLP loss": mlp_loss,
+            "perceptron final accuracy": percent(perceptron_final),
+            "perceptron final loss": perceptron_loss.item(),
+            "MLP loss": loss.item(),
             "epochs": epochs,
         },
         images=[
             (
                 regions,
-                "Decision regions: the perceptron's straight line against the MLP's bent boundary.",
+                f"Decision regions: the perceptron's straight line at its best epoch "
+                f"({percent(perceptron_best)}, {right} of {len(y)} right; "
+                f"{percent(perceptron_final)} after the last epoch) against the MLP's bent "
+                f"boundary after training ({percent(mlp_acc)}).",
             ),
-            ("mlp_graph.svg", "The trained MLP's loss graph over the four samples."),
+            (
+                "mlp_graph.svg",
+                "The trained MLP's loss over the four samples: the graph backward walked, with "
+                "the loss in the table above at its root.",
+            ),
         ],
     )
 
