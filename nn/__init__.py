@@ -31,6 +31,7 @@ from nn.functional import (
     softplus,
     tanh,
 )
+from nn.interop import export_onnx, from_torch, to_torch  # torch and onnx load on first call
 from nn.layers import MLP, Layer, Neuron
 from nn.module import Module, StateDictError
 from nn.optim import SGD, Adam, AdamW, CosineAnnealingLR, Optimizer, StepLR
@@ -58,7 +59,9 @@ __all__ = [
     "datasets",
     "elu",
     "evaluate",
+    "export_onnx",
     "fit",
+    "from_torch",
     "functional",
     "gelu",
     "hinge_loss",
@@ -70,5 +73,17 @@ __all__ = [
     "sigmoid",
     "softplus",
     "tanh",
+    "to_torch",
     "train_test_split",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """`nn.distributed` on first use: it is not imported with nn, so that
+    `python -m nn.distributed` runs it fresh (and a script that never trains on several workers
+    never loads it)."""
+    if name == "distributed":
+        import importlib
+
+        return importlib.import_module("nn.distributed")
+    raise AttributeError(f"module 'nn' has no attribute {name!r}")
