@@ -37,7 +37,7 @@ from autograd.tensors import Tensor, concatenate, linear, maximum, minimum, stac
 from autograd.value import Value
 
 if TYPE_CHECKING:  # loaded lazily at run time (see __getattr__); typed for mypy here
-    from autograd.viz import GraphvizNotFoundError, draw_graph, save_graph
+    from autograd.viz import GraphvizNotFoundError, draw_graph, draw_html, save_graph, save_html
 
 __version__ = "0.1.0"
 ENGINE = "autograd-nn"
@@ -64,6 +64,7 @@ __all__ = [
     "detect_anomaly",
     "dot",
     "draw_graph",
+    "draw_html",
     "enable_grad",
     "eye",
     "full",
@@ -86,6 +87,7 @@ __all__ = [
     "rand",
     "randn",
     "save_graph",
+    "save_html",
     "set_grad_enabled",
     "stack",
     "take_along_axis",
@@ -98,7 +100,7 @@ __all__ = [
 
 
 # the drawing names, loaded from autograd.viz (and the graphviz package) when first used
-_DRAWING = ("GraphvizNotFoundError", "draw_graph", "save_graph")
+_DRAWING = ("GraphvizNotFoundError", "draw_graph", "draw_html", "save_graph", "save_html")
 
 
 def __getattr__(name: str) -> object:

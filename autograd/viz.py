@@ -12,7 +12,8 @@ inputs (numbers and arrays that take no gradient), yellow ellipses are operation
 that no backward has computed yet shows as "grad —", never as 0. Intermediate Tensors show no
 gradient, since backward does not keep theirs: call `retain_grad()` on one to see it.
 
-Command line: `python -m autograd.viz --out neuron.svg` draws micrograd's example neuron.
+Command line: `python -m autograd.viz --out neuron.svg` draws micrograd's example neuron;
+`--html` writes its interactive explorer instead (`save_html`, in autograd/explorer.py).
 """
 
 from __future__ import annotations
@@ -320,6 +321,23 @@ def save_graph(root: Node, path: str | os.PathLike[str], **options: Any) -> str:
     return path
 
 
+def draw_html(root: Node, **options: Any) -> str:
+    """The interactive explorer of `root`'s graph: one self-contained HTML page that steps
+    through the forward and the backward pass with the engine's numbers (autograd.explorer)."""
+    from autograd import explorer
+
+    return explorer.build(root, **options)
+
+
+def save_html(root: Node, path: str | os.PathLike[str], **options: Any) -> str:
+    """Write `draw_html(root, **options)` into `path`, a page that opens offline; returns the
+    path. Options: rankdir, max_nodes, collapse, names or module (parameter names), gradient
+    (a Tensor root's seed, ones by default), title. The graph's `.grad`s are left alone."""
+    from autograd import explorer
+
+    return explorer.save(root, path, **options)
+
+
 def example_neuron(backward: bool = True) -> Node:
     """micrograd's neuron tanh(x1*w1 + x2*w2 + b), after backward unless `backward=False`."""
     from autograd.value import Value
@@ -347,8 +365,9 @@ def main(argv: list[str] | None = None) -> str:
     )
     parser.add_argument(
         "--out",
-        default="neuron.svg",
-        help="output file: .svg, .png, .pdf, or .dot for the DOT source",
+        default=None,
+        help="output file: .svg, .png, .pdf, or .dot for the DOT source (default neuron.svg); "
+        ".html with --html (default neuron.html)",
     )
     parser.add_argument("--rankdir", default="LR", choices=["LR", "TB"])
     parser.add_argument(
@@ -356,9 +375,17 @@ def main(argv: list[str] | None = None) -> str:
         action="store_true",
         help="draw the graph before backward (gradients not computed yet)",
     )
+    parser.add_argument(
+        "--html",
+        action="store_true",
+        help="write the interactive explorer (a page stepping through forward and backward)",
+    )
     args = parser.parse_args(argv)
     o = example_neuron(backward=not args.before_backward)
-    path = save_graph(o, args.out, rankdir=args.rankdir)
+    if args.html:
+        path = save_html(o, args.out or "neuron.html", rankdir=args.rankdir)
+    else:
+        path = save_graph(o, args.out or "neuron.svg", rankdir=args.rankdir)
     print(f"wrote {path}")
     return path
 
