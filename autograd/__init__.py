@@ -25,7 +25,9 @@ from autograd.gradcheck import GradcheckError, gradcheck
 from autograd.graph import mark_dirty
 from autograd.mode import (
     AnomalyError,
+    TracingError,
     detect_anomaly,
+    effect,
     enable_grad,
     is_grad_enabled,
     no_grad,
@@ -34,6 +36,7 @@ from autograd.mode import (
 from autograd.numpy_functions import dot, outer, take_along_axis
 from autograd.primitive import Primitive, primitive
 from autograd.tensors import Tensor, concatenate, linear, maximum, minimum, stack, where
+from autograd.tracing import jit, on_data, structure_changed
 from autograd.value import Value
 
 if TYPE_CHECKING:  # loaded lazily at run time (see __getattr__); typed for mypy here
@@ -58,11 +61,13 @@ __all__ = [
     "GraphvizNotFoundError",
     "Primitive",
     "Tensor",
+    "TracingError",
     "Value",
     "arange",
     "concatenate",
     "detect_anomaly",
     "dot",
+    "effect",
     "draw_graph",
     "draw_html",
     "enable_grad",
@@ -73,12 +78,14 @@ __all__ = [
     "gradients",
     "hessian",
     "is_grad_enabled",
+    "jit",
     "jacobian",
     "linear",
     "mark_dirty",
     "maximum",
     "minimum",
     "no_grad",
+    "on_data",
     "ones",
     "ones_like",
     "ops",
@@ -90,6 +97,7 @@ __all__ = [
     "save_html",
     "set_grad_enabled",
     "stack",
+    "structure_changed",
     "take_along_axis",
     "tensor",
     "value_and_grad",

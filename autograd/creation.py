@@ -67,14 +67,14 @@ def full(
 
 def zeros_like(t: ArrayLike, dtype: DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
     """Zeros of the shape (and, unless given, the floating dtype) of `t`."""
-    arr = t.data if isinstance(t, Tensor) else np.asarray(t)
+    arr = t._data if isinstance(t, Tensor) else np.asarray(t)
     dt = dtype if dtype is not None else (arr.dtype if arr.dtype.kind == "f" else None)
     return _leaf(np.zeros(arr.shape, dtype=_dtype(dt)), requires_grad)
 
 
 def ones_like(t: ArrayLike, dtype: DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
     """Ones of the shape (and, unless given, the floating dtype) of `t`."""
-    arr = t.data if isinstance(t, Tensor) else np.asarray(t)
+    arr = t._data if isinstance(t, Tensor) else np.asarray(t)
     dt = dtype if dtype is not None else (arr.dtype if arr.dtype.kind == "f" else None)
     return _leaf(np.ones(arr.shape, dtype=_dtype(dt)), requires_grad)
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.mode import ANOMALY, GRAD, MODE, AnomalyError
+from autograd.mode import ANOMALY, GRAD, MODE, TRACE, TRACER, AnomalyError, effect
 
 ndarray = np.ndarray
 
@@ -113,6 +113,7 @@ CLOCK = _Clock()
 _CLOCK_LOCK = threading.Lock()
 
 
+@effect
 def mark_dirty(*tensors: Any) -> None:
     """Count a change in place of each tensor's data: one more version each.
 
@@ -184,9 +185,13 @@ def fit(node: Node, g: Any, prim: Any) -> Any:
     data = node._data
     if g.__class__ is np.ndarray and g.dtype is data.dtype and g.shape == data.shape:
         return g  # the usual case, checked first: this runs once per edge of every backward
+    return fit_shape(g, data.shape, data.dtype, prim)
+
+
+def fit_shape(g: Any, shape: tuple[int, ...], dtype: Any, prim: Any) -> Any:
+    """`fit` to a given shape and dtype (what `autograd.jit` replays, with no node at hand)."""
     from autograd import ops
 
-    shape = data.shape
     if g.__class__ is not np.ndarray and not isinstance(g, Node):
         g = np.asarray(g)
     if g.shape != shape:
@@ -197,7 +202,6 @@ def fit(node: Node, g: Any, prim: Any) -> Any:
                 f"{prim.name}: VJP rule returned a gradient of shape {g.shape} "
                 f"for an input of shape {shape}"
             ) from None
-    dtype = data.dtype
     if g.dtype is not dtype and g.dtype != dtype:  # identity first: `!=` costs far more
         g = ops.astype(g, dtype=dtype)
     return g
@@ -406,6 +410,11 @@ def backward(
     # Otherwise they receive plain data, which records nothing in any mode (a rule that makes
     # nodes from elsewhere has them reduced to data below), so the mode is left alone.
     token = MODE.set(mode | GRAD) if create_graph and not mode & GRAD else None
+    tracer = None
+    if mode & TRACE:  # autograd.jit records the pass (its rules run untraced, as one step each)
+        tracer = TRACER.get()
+        tracer.begin(root, nodes, seed, create_graph or inputs is not None)
+        token = MODE.set(mode & ~TRACE)
     ready = [] if root._prim is None else [0]
     pop = ready.pop
     push = ready.append
@@ -451,6 +460,8 @@ def backward(
                     rule = rules[i]
                     gp = rule(g, out, *args, **kwargs) if kwargs else rule(g, out, *args)
                     if gp is not None:
+                        if tracer is not None:
+                            tracer.edge(k, i, j, rule, gp, pending[j] is None)
                         if parent._shaped and (
                             gp.__class__ is not ndarray
                             or gp.dtype is not (pd := parent._data).dtype
@@ -479,6 +490,8 @@ def backward(
                 if g is not None and nodes[k] in slots:
                     _deliver(g, slots[nodes[k]], found)
             return found
+        if tracer is not None:
+            tracer.store(leaves, kept)
         store(nodes, pending, leaves, kept, create_graph)
     finally:
         if token is not None:

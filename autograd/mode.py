@@ -20,6 +20,7 @@ S = TypeVar("S")
 
 GRAD = 1  # bit set while operations are recorded
 ANOMALY = 2  # bit set while results are scanned for nan and inf
+TRACE = 4  # bit set while `autograd.jit` records a function (see autograd/jit.py)
 
 MODE: contextvars.ContextVar[int] = contextvars.ContextVar("autograd_mode", default=GRAD)
 """The current thread's (or task's) switches as bits; every recorded operation reads it."""
@@ -141,6 +142,59 @@ class set_grad_enabled(_Switch):
 
     def __call__(self, func: Callable[P, R]) -> Callable[P, R]:
         raise TypeError("set_grad_enabled is a context manager; use no_grad() as a decorator")
+
+
+class TracingError(RuntimeError):
+    """Something inside a function that `autograd.jit` traces cannot be replayed faithfully."""
+
+
+TRACER: contextvars.ContextVar[Any] = contextvars.ContextVar("autograd_tracer", default=None)
+"""The `autograd.jit` tracer recording in this thread (or task), while the TRACE bit is set."""
+
+
+def concrete(what: str) -> None:
+    """Refuse to turn traced numbers into Python numbers or decisions while tracing.
+
+    Called by the methods that read a node's numbers out of the graph (`float(t)`, `t.item()`,
+    comparisons of Values, ...): what they return would be frozen into the replayed program.
+    """
+    if MODE.get() & TRACE:
+        raise TracingError(
+            f"{what} inside a function traced by autograd.jit: the replay would reuse the numbers "
+            "of the traced call. Move it out of the function (return the tensor and read it "
+            "after the call), or compute with operations (where, maximum, minimum) instead of "
+            "Python decisions; autograd.jit(fn, enabled=False) runs fn eagerly"
+        )
+
+
+def effect(func: Callable[P, R]) -> Callable[P, R]:
+    """Mark a function that changes state (an optimiser's step, zero_grad) as a whole step of
+    a traced program: `autograd.jit` records the call with its arguments and makes it again at
+    every replay, instead of recording what happens inside. Outside tracing it costs one test.
+
+    The function must return None, and its arguments must be objects that outlive the call
+    (an optimiser, a module, parameters), not numbers computed inside the traced function.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        mode = MODE.get()
+        if not mode & TRACE:
+            return func(*args, **kwargs)
+        TRACER.get().effect(func, args, kwargs)
+        token = MODE.set(mode & ~TRACE)
+        try:
+            result = func(*args, **kwargs)
+        finally:
+            MODE.reset(token)
+        if result is not None:
+            raise TracingError(
+                f"{func.__qualname__} is an autograd effect but returned {type(result).__name__}; "
+                "effects must return None"
+            )
+        return result
+
+    return wrapper
 
 
 class AnomalyError(FloatingPointError):

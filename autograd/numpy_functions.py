@@ -20,6 +20,7 @@ import numpy as np
 
 from autograd import ops
 from autograd.graph import mark_dirty
+from autograd.mode import concrete
 from autograd.tensors import (
     IMPLEMENTED,
     Tensor,
@@ -200,7 +201,9 @@ def take_along_axis(x: Any, indices: Any, axis: int | None = -1) -> Tensor:
     """numpy's take_along_axis: pick, along `axis`, the elements that `indices` names (as
     produced by argsort or argmax with keepdims); repeated indices add up their gradients."""
     x = _tensor(x)
-    idx = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
+    if isinstance(indices, Tensor):
+        concrete("take_along_axis with Tensor indices")
+    idx = np.asarray(indices._data if isinstance(indices, Tensor) else indices)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"take_along_axis: indices must be integers, got dtype {idx.dtype}")
     if axis is None:
@@ -242,7 +245,8 @@ def sort(
     x = _tensor(x)
     if axis is None:
         x, axis = x.reshape((-1,)), 0
-    return take_along_axis(x, np.argsort(x.data, axis=axis, kind="stable"), axis)
+    concrete("numpy.sort (the order depends on the numbers)")
+    return take_along_axis(x, np.argsort(x._data, axis=axis, kind="stable"), axis)
 
 
 def flip(x: Any, axis: Axis = None) -> Tensor:
@@ -506,7 +510,8 @@ def _linalg_norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = Fal
     try:
         return norm(t, ord=ord, axis=axis, keepdims=keepdims)
     except TypeError:  # an order the engine lacks: numpy's answer, as for any function
-        return np.linalg.norm(t.data, ord=ord, axis=axis, keepdims=keepdims)
+        concrete(f"numpy.linalg.norm(ord={ord!r}), which autograd computes without gradient,")
+        return np.linalg.norm(t._data, ord=ord, axis=axis, keepdims=keepdims)
 
 
 IMPLEMENTED.update(
@@ -592,10 +597,14 @@ def _requires_grad(x: Any) -> Tensor | None:
 def _raw(x: Any) -> Any:
     """An argument with every Tensor replaced by its array (inside sequences too)."""
     if isinstance(x, Tensor):
-        return x.data
+        return x._data
     if isinstance(x, (list, tuple)):
         return type(x)(_raw(i) for i in x)
     return x
+
+
+# numpy functions whose result depends on shapes and dtypes only: fine inside autograd.jit
+_SHAPE_ONLY = {np.shape, np.ndim, np.size, np.result_type, np.iscomplexobj, np.isrealobj}
 
 
 def fallback(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -606,6 +615,8 @@ def fallback(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     follows the in-place rules for a Tensor destination, and may not write a Tensor that
     requires grad into a plain array."""
     name = f"{func.__module__}.{func.__name__}".replace("numpy._core", "numpy")
+    if func not in _SHAPE_ONLY:
+        concrete(f"{name} on a Tensor, which computes on the numbers outside the graph,")
     out = kwargs.get("out")
     written = func in WRITES and bool(args)
     dests = [d for d in (out if isinstance(out, tuple) else (out,)) if d is not None]

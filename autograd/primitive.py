@@ -30,7 +30,7 @@ from typing import Any, overload
 import numpy as np
 
 from autograd.graph import Node, check_finite
-from autograd.mode import ANOMALY, GRAD, MODE
+from autograd.mode import ANOMALY, GRAD, MODE, TRACE, TRACER
 
 Rule = Callable[..., Any]
 """A VJP rule `rule(g, out, *args, **kwargs) -> gradient`. Its arguments and result are floats,
@@ -208,6 +208,8 @@ class Primitive:
             node = cls._make(cls, out, None, (), (), None, ())
         if self.aliases:
             node._share_version(raw, inputs + others)
+        if mode != GRAD and mode & TRACE:  # autograd.jit is recording this call for replay
+            TRACER.get().forward(self, node, raw, inputs, others, kwargs)
         return node
 
     def _mixed(self, cls: type[Node], other: Any) -> None:

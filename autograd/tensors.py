@@ -12,7 +12,7 @@ import numpy as np
 
 from autograd import graph, ops
 from autograd.graph import CLOCK, Node, backward, mark_dirty
-from autograd.mode import GRAD, MODE
+from autograd.mode import GRAD, MODE, TRACE, TRACER, TracingError, concrete, effect
 from autograd.ops import Axis
 
 
@@ -54,7 +54,8 @@ def _index(index: Any) -> Any:
     if isinstance(index, tuple):
         return tuple(_index(i) for i in index)
     if isinstance(index, Tensor):
-        return index.data
+        concrete("indexing with a Tensor")
+        return index._data
     if isinstance(index, list):
         return np.asarray(index)
     return index
@@ -124,6 +125,8 @@ def _inplace(ufunc: np.ufunc, symbol: str) -> Callable[[Tensor, Any], Tensor]:
     def method(self: Tensor, other: Any) -> Tensor:
         _check_inplace(self, other, f"in-place {symbol}")
         raw = other._data if isinstance(other, Tensor) else _operand(other)
+        if MODE.get() & TRACE:
+            TRACER.get().inplace(ufunc, self, None, other if isinstance(other, Tensor) else raw)
         try:
             ufunc(self._data, raw, out=self._data, casting="same_kind")
         except (ValueError, TypeError) as e:
@@ -178,6 +181,8 @@ class Tensor(Node):
         t = cls._make(cls, _floating(data, dtype), None, (), (), None, ())
         t.requires_grad = bool(requires_grad)
         t.label = label
+        if MODE.get() & TRACE:  # made inside a function autograd.jit traces: replayed
+            TRACER.get().leaf(t, data, dtype)
         return t
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -249,6 +254,8 @@ class Tensor(Node):
         """A leaf around a floating array the caller hands over (not copied)."""
         t = cls._make(cls, data, None, (), (), None, ())
         t.requires_grad = requires_grad
+        if MODE.get() & TRACE:
+            TRACER.get().leaf(t, data, None)
         return t
 
     def _shared_version(self) -> list[int]:
@@ -263,6 +270,12 @@ class Tensor(Node):
 
         `t.data = other_tensor` shares the other's memory, as in PyTorch, and its version too.
         """
+        if MODE.get() & TRACE:
+            raise TracingError(
+                "assigning .data inside a function traced by autograd.jit cannot be replayed; "
+                "update parameters with an optimiser (its step is replayed), or outside the "
+                "function"
+            )
         if isinstance(value, Tensor):
             self._data = value._data
             self._vbox = value._shared_version()
@@ -340,6 +353,7 @@ class Tensor(Node):
         """Keep this (intermediate) tensor's gradient in `.grad` after backward."""
         self._keep = True
 
+    @effect
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (`.grad` becomes None, as PyTorch's set_to_none)."""
         self.grad = None
@@ -385,12 +399,14 @@ class Tensor(Node):
 
     def item(self) -> float:
         """The single element as a Python float."""
+        concrete("t.item()")
         if self._data.size != 1:
             raise ValueError(f"item() needs a one-element tensor, got shape {self.shape}")
         return float(self._data.reshape(()))
 
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied)."""
+        concrete("t.numpy()")
         return self._data
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
@@ -398,6 +414,7 @@ class Tensor(Node):
         refused, as in PyTorch: numpy would compute with the numbers and lose the gradient
         without a word (`np.sum([x, y])` converts the list). Ask for the numbers explicitly
         with `t.detach()`, `t.data` or `t.numpy()`."""
+        concrete("converting a Tensor to a numpy array")
         if self.requires_grad:
             raise RuntimeError(
                 f"converting a Tensor that requires grad (shape {self.shape}) to a numpy array "
@@ -457,24 +474,31 @@ class Tensor(Node):
 
     # comparisons: plain boolean arrays, outside the graph
     def __lt__(self, other: Any) -> np.ndarray:
+        concrete("comparing a Tensor (<)")
         return self._data < _raw(other)
 
     def __le__(self, other: Any) -> np.ndarray:
+        concrete("comparing a Tensor (<=)")
         return self._data <= _raw(other)
 
     def __gt__(self, other: Any) -> np.ndarray:
+        concrete("comparing a Tensor (>)")
         return self._data > _raw(other)
 
     def __ge__(self, other: Any) -> np.ndarray:
+        concrete("comparing a Tensor (>=)")
         return self._data >= _raw(other)
 
     def __eq__(self, other: Any) -> np.ndarray:  # type: ignore[override]
+        concrete("comparing a Tensor (==)")
         return self._data == _raw(other)
 
     def __ne__(self, other: Any) -> np.ndarray:  # type: ignore[override]
+        concrete("comparing a Tensor (!=)")
         return self._data != _raw(other)
 
     def _scalar(self, what: str) -> Any:
+        concrete(what)
         if self._data.size != 1:
             raise ValueError(
                 f"{what} needs a one-element tensor; this one has shape {self.shape} "
@@ -489,6 +513,7 @@ class Tensor(Node):
         return int(self._scalar("int()"))
 
     def __bool__(self) -> bool:
+        concrete("bool(t), or an `if` on a Tensor,")
         if self._data.size != 1:
             raise RuntimeError(
                 f"the truth value of a tensor of shape {self.shape} is ambiguous: use "
@@ -504,6 +529,7 @@ class Tensor(Node):
 
     def tolist(self) -> Any:
         """The data as (nested lists of) Python floats."""
+        concrete("t.tolist()")
         return self._data.tolist()
 
     def copy(self) -> Tensor:
@@ -521,6 +547,9 @@ class Tensor(Node):
         """
         _check_inplace(self, value, "item assignment t[...] = ...")
         raw = value._data if isinstance(value, Tensor) else _operand(value)
+        if MODE.get() & TRACE:
+            given = value if isinstance(value, Tensor) else raw
+            TRACER.get().inplace(None, self, _index(index), given)
         try:
             self._data[_index(index)] = raw
         except (ValueError, TypeError) as e:
@@ -558,6 +587,7 @@ class Tensor(Node):
                 f"numpy.{ufunc.__name__} ({method}) is not differentiable on Tensors; the "
                 f"differentiable ufuncs are {', '.join(sorted(u.__name__ for u in _UFUNCS))}"
             )
+        concrete(f"numpy.{ufunc.__name__} ({method}) on a Tensor, which gives a plain array,")
         raw_inputs = tuple(_raw(x) for x in inputs)
         return getattr(ufunc, method)(*raw_inputs, **kwargs)
 
@@ -661,14 +691,17 @@ class Tensor(Node):
 
     def argmax(self, axis: int | None = None, out: Any = None, keepdims: bool = False) -> Any:
         """Index of the maximum (an integer array: no gradient)."""
+        concrete("t.argmax()")
         return self._data.argmax(axis=axis, out=out, keepdims=keepdims)
 
     def argmin(self, axis: int | None = None, out: Any = None, keepdims: bool = False) -> Any:
         """Index of the minimum (an integer array: no gradient)."""
+        concrete("t.argmin()")
         return self._data.argmin(axis=axis, out=out, keepdims=keepdims)
 
     def argsort(self, axis: int | None = -1, kind: Any = None, order: Any = None) -> Any:
         """Indices that sort along `axis` (an integer array: no gradient)."""
+        concrete("t.argsort()")
         return self._data.argsort(axis=axis, kind=kind, order=order)
 
     def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
@@ -886,6 +919,7 @@ def _ufunc_into(
     """`np.add(a, b, out=t)` and `np.add.at(t, index, v)`: a change in place of the Tensors in
     `out`, under the rules of the in-place operators (`_check_inplace`), counted in their
     versions; not recorded. A Tensor that requires grad is never written into a plain array."""
+    concrete(f"numpy.{ufunc.__name__}(..., out=...) on Tensors")
     out = kwargs["out"]
     outs = out if isinstance(out, tuple) else (out,)
     grad_input = next((x for x in inputs if isinstance(x, Tensor) and x.requires_grad), None)

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from autograd.graph import Node, backward
+from autograd.mode import MODE, TRACE, TRACER, TracingError, concrete
 from autograd.primitive import Primitive, primitive
 
 # --- primitives on floats: forward, then d(out)/d(input) times the output gradient g -----------
@@ -319,6 +320,8 @@ class Value(Node):
             raise TypeError(f"Value label must be a str, got {type(label).__name__}: {label!r}")
         v = cls._make(cls, _number(data), None, (), (), None, ())
         v.label = label
+        if MODE.get() & TRACE:  # made inside a function autograd.jit traces
+            TRACER.get().leaf(v, data, None)
         return v
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -351,6 +354,11 @@ class Value(Node):
         """Floats are never shared: nothing to do (see Tensor._share_version)."""
 
     def _set_data(self, data: float) -> None:
+        if MODE.get() & TRACE:
+            raise TracingError(
+                "assigning .data inside a function traced by autograd.jit cannot be replayed; "
+                "update the parameters outside the function (p.data -= lr * p.grad after it)"
+            )
         if self._prim is not None:
             raise RuntimeError(
                 f"cannot change .data of a Value made by {self._prim.name!r}: its rule reads "
@@ -455,11 +463,13 @@ class Value(Node):
 
     def __float__(self) -> float:
         """The number: `float(v)` is `v.data`."""
+        concrete("float(v)")
         return self._data
 
     def __round__(self, ndigits: int | None = None) -> float | int:
         """`round(v, n)` is `round(v.data, n)`: a plain number for display, not recorded (it has
         no useful derivative)."""
+        concrete("round(v)")
         return round(self._data, ndigits)
 
     # Comparisons compare data (plain bools), so Values sort and test like numbers. A type that
@@ -492,11 +502,12 @@ class Value(Node):
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data:.6g}, grad={self.grad:.6g}{label})"
+        return f"Value(data={self._data:.6g}, grad={self.grad:.6g}{label})"
 
 
 def _compared(x: Any) -> Any:
     """The number a comparison reads: a Value's data, a real number itself, else None."""
+    concrete("comparing Values")
     if isinstance(x, Value):
         return x._data
     if isinstance(x, Real):

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from autograd import Tensor, maximum, ops, primitive
+from autograd import Tensor, maximum, on_data, ops, primitive
 from autograd.ops import log
 
 # --- activations -----------------------------------------------------------------------------
@@ -163,10 +163,10 @@ def binary_cross_entropy_with_logits(
     has no activation. `target` holds probabilities in [0, 1] (usually the labels 0 and 1)."""
     logits = _as_tensor(logits)
     _same_shape(logits, target, "binary_cross_entropy_with_logits")
-    t = target.data if isinstance(target, Tensor) else np.asarray(target, dtype=logits.dtype)
-    _check_targets(t, "binary_cross_entropy_with_logits")
+    t = target if isinstance(target, Tensor) else np.asarray(target, dtype=logits.dtype)
+    on_data(_check_targets, t, "binary_cross_entropy_with_logits")
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
-    y = target if isinstance(target, Tensor) else t
+    y = t
     return _bce_with_logits(logits, y, reduction=reduction)
 
 
@@ -199,29 +199,32 @@ def _bce_target_vjp(g: Any, out: Any, p: Any, y: Any, reduction: str = "mean") -
 _bce.defvjp(_bce_prob_vjp, _bce_target_vjp)
 
 
+def _check_probabilities(p: np.ndarray) -> None:
+    if p.size and not (p.min() >= 0 and p.max() <= 1):  # false for nan too
+        raise ValueError(
+            f"binary_cross_entropy: inputs must be probabilities in [0, 1], got values from "
+            f"{np.nanmin(p)} to {np.nanmax(p)}; for logits use binary_cross_entropy_with_logits"
+        )
+
+
 def binary_cross_entropy(probs: Tensor, target: ArrayLike, reduction: str = "mean") -> Tensor:
     """Binary cross-entropy on probabilities (PyTorch's `binary_cross_entropy`): for a model
     whose last layer is a sigmoid. Each log is clamped at -100, so probabilities of exactly 0
     and 1 give finite losses and gradients. On logits use `binary_cross_entropy_with_logits`."""
     probs = _as_tensor(probs)
     _same_shape(probs, target, "binary_cross_entropy")
-    p = probs.data
-    if p.size and not (p.min() >= 0 and p.max() <= 1):  # false for nan too
-        raise ValueError(
-            f"binary_cross_entropy: inputs must be probabilities in [0, 1], got values from "
-            f"{np.nanmin(p)} to {np.nanmax(p)}; for logits use binary_cross_entropy_with_logits"
-        )
-    t = target.data if isinstance(target, Tensor) else np.asarray(target, dtype=probs.dtype)
-    _check_targets(t, "binary_cross_entropy")
+    on_data(_check_probabilities, probs)
+    t = target if isinstance(target, Tensor) else np.asarray(target, dtype=probs.dtype)
+    on_data(_check_targets, t, "binary_cross_entropy")
     _check_reduction(reduction, "binary_cross_entropy")
-    y = target if isinstance(target, Tensor) else t
+    y = t
     return _bce(probs, y, reduction=reduction)
 
 
 def _class_labels(
     labels: ArrayLike, n_classes: int, batch_shape: tuple[int, ...], loss: str
 ) -> np.ndarray:
-    y = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
+    y = np.asarray(labels)
     if y.shape != batch_shape:
         raise ValueError(
             f"{loss}: expected labels of shape {batch_shape} for the logits, got {y.shape}"
@@ -250,7 +253,7 @@ def cross_entropy(logits: Tensor, labels: ArrayLike, reduction: str = "mean") ->
     if logits.ndim not in (1, 2):
         raise ValueError(f"cross_entropy: logits must be (n, C) or (C,), got {logits.shape}")
     n_classes = logits.shape[-1]
-    y = _class_labels(labels, n_classes, logits.shape[:-1], "cross_entropy")
+    y = on_data(_class_labels, labels, n_classes, logits.shape[:-1], "cross_entropy")
     logp = logits.log_softmax(axis=-1)
     # pick each sample's log-probability by index: a product with a one-hot matrix would turn
     # the -inf of a masked logit into nan (-inf * 0)
@@ -258,13 +261,18 @@ def cross_entropy(logits: Tensor, labels: ArrayLike, reduction: str = "mean") ->
     return _reduce(-picked, reduction, "cross_entropy")
 
 
+def _hinge_labels(labels: ArrayLike, dtype: np.dtype) -> np.ndarray:
+    y = np.asarray(labels, dtype=dtype)
+    if not np.all(np.abs(y) == 1):
+        raise ValueError("hinge_loss: labels must be -1 or +1 (convert 0/1 labels with 2*y - 1)")
+    return y
+
+
 def hinge_loss(scores: Tensor, labels: ArrayLike, reduction: str = "mean") -> Tensor:
     """micrograd's max-margin loss relu(1 - y * score), for labels -1 and +1."""
     scores = _as_tensor(scores)
     _same_shape(scores, labels, "hinge_loss")
-    y = np.asarray(labels.data if isinstance(labels, Tensor) else labels, dtype=scores.dtype)
-    if not np.all(np.abs(y) == 1):
-        raise ValueError("hinge_loss: labels must be -1 or +1 (convert 0/1 labels with 2*y - 1)")
+    y = on_data(_hinge_labels, labels, scores.dtype)
     return _reduce((1.0 - scores * y).relu(), reduction, "hinge_loss")
 
 

@@ -71,7 +71,7 @@ def _features(x: ArrayLike, nin: int, dtype: np.dtype, who: str) -> Any:
     Tensor's `__array_ufunc__` makes it a Tensor, which the layers pass on as their output.
     """
     if x.__class__ is Tensor:
-        if x.data.dtype != dtype:
+        if x.dtype != dtype:
             x = x.astype(dtype)
     elif x.__class__ is not np.ndarray or x.dtype != dtype:
         x = np.asarray(x)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor
+from autograd import Tensor, effect, structure_changed
 
 
 class StateDictError(KeyError, ValueError):
@@ -56,9 +56,11 @@ class Module:
         elif names is not None:
             names.discard(name)
         object.__setattr__(self, name, value)
+        structure_changed()  # functions autograd.jit traced may have read the old attribute
 
     def __delattr__(self, name: str) -> None:
         object.__delattr__(self, name)
+        structure_changed()
         names = self.__dict__.get(_PARAM_NAMES)
         if names is not None:
             names.discard(name)
@@ -128,8 +130,9 @@ class Module:
 
     # --- training state ----------------------------------------------------------------------
 
+    @effect
     def zero_grad(self) -> None:
-        """Forget every parameter's gradient (`.grad = None`)."""
+        """Forget every parameter's gradient (`.grad = None`); replayed whole by autograd.jit."""
         for p in self.parameters():
             p.grad = None
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, mark_dirty
+from autograd import Tensor, effect, mark_dirty
 from nn.module import Module
 
 # The range of each numeric setting: a test and its words. All of them must also be finite.
@@ -140,13 +140,16 @@ class Optimizer:
             setattr(self, k, v)
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
 
+    @effect
     def zero_grad(self) -> None:
         """Forget every parameter's gradient (`.grad = None`, PyTorch's default)."""
         for p in self.params:
             p.grad = None
 
+    @effect
     def step(self) -> None:
-        """Update every parameter that has a gradient."""
+        """Update every parameter that has a gradient (replayed whole by autograd.jit, which
+        reads the settings, the state and the gradients afresh each time)."""
         changed: list[Tensor] = []
         for p, state in zip(self.params, self.state, strict=True):
             g = p.grad

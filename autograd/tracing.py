@@ -1,0 +1,720 @@
+"""`autograd.jit`, defined here in `autograd.tracing`: trace a function, replay it on raw data.
+
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    opt = nn.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+    @autograd.jit
+    def step(xb, yb):
+        loss = nn.binary_cross_entropy_with_logits(model(xb), yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+How it works. A call with a new signature (the shapes and dtypes of the array and Tensor
+arguments, the values of the others) runs `fn` eagerly while a tracer writes down every step
+the engine takes on raw data: each primitive's forward, each VJP rule the backward pass calls,
+the fitting and summing of gradients, the stores into `.grad`, in-place operators, and each call
+of an *effect* (a function marked `autograd.effect`, such as an optimiser's `step` and
+`zero_grad`, replayed as a whole). The second call traces again and the two programs must be
+the same: a function whose steps depend on anything but its signature (random numbers drawn
+inside it, Python state that changes) is refused rather than replayed wrongly. From then on a
+call runs the program, compiled to straight-line Python over numpy arrays (Tensors) or floats
+(Values), with no graph nodes: the same numpy calls in the same order, so the results are the
+eager ones to the last bit.
+
+Parameters the function reads from outside its arguments are read afresh at each replay
+(`.data` of every parameter, the optimiser's state through its own `step`), and a replay checks
+that they still have the traced shapes; replacing a module's parameter or sub-module traces
+again. Array arguments reach `fn` as Tensors that do not require grad, so everything done with
+them is recorded. What cannot be recorded is refused while tracing, with a `TracingError` that
+says what to do: Python decisions on traced numbers (`float(t)`, `t.item()`, `if loss < 0.1`,
+comparisons of Values), reading `.data` or `.grad` inside the function, assigning `.data`,
+`backward(create_graph=True)` or `backward(inputs=...)`.
+
+Results are returned as new Tensors (or Values) holding the numbers, without a graph. Other
+Python side effects of `fn` (appending to a list, printing) happen on the traced calls only,
+as in JAX, and Python numbers `fn` reads from outside its arguments are constants of the trace.
+
+`jit(fn, enabled=False)`, or the environment variable `AUTOGRAD_JIT=0`, runs `fn` eagerly.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import math
+import os
+import threading
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from autograd.graph import Node, fit_shape, mark_dirty
+from autograd.mode import MODE, TRACE, TRACER, TracingError, effect
+from autograd.tensors import Tensor, _floating
+from autograd.value import Value
+
+__all__ = ["jit", "Jit", "TracingError", "effect", "on_data", "structure_changed"]
+
+MAX_SIGNATURES = 8  # more traces of one function than this gets a warning
+
+_EPOCH = [0]  # bumped when a module's parameters or sub-modules are replaced
+
+
+def structure_changed() -> None:
+    """Tell `jit` that objects a traced function reads may have been replaced (a module's
+    parameter or sub-module set anew): every jitted function traces again at its next call.
+    `nn.Module` calls it; call it after replacing such objects by other means."""
+    _EPOCH[0] += 1
+
+
+def on_data(fn: Callable[..., Any], *args: Any) -> Any:
+    """`fn` called on the numbers of the Tensors and Values among `args` (others as given),
+    outside the graph: for checks of input values and for numbers derived from them (class
+    labels as integers). Inside a function `jit` traces, the call is recorded and made again at
+    every replay, so the checks run and the derived numbers are fresh each time."""
+    raws = [a._data if isinstance(a, Node) else a for a in args]
+    mode = MODE.get()
+    if not mode & TRACE:
+        return fn(*raws)
+    tracer = TRACER.get()
+    exprs = [tracer.data(a) if isinstance(a, Node) else tracer.value(a) for a in args]
+    token = MODE.set(mode & ~TRACE)
+    try:
+        result = fn(*raws)
+    finally:
+        MODE.reset(token)
+    tracer.emit(f"{tracer.const(fn)}({', '.join(exprs)})", result)
+    return result
+
+
+# --- what a replay calls -------------------------------------------------------------------
+
+
+def _store_tensor(t: Tensor, g: np.ndarray, fresh: bool) -> None:
+    """graph.store for one tensor: accumulate, or keep a private first gradient."""
+    old = t.grad
+    if old is not None:
+        new = old + g
+        t.grad = new if new.__class__ is np.ndarray else np.asarray(new)
+    else:
+        t.grad = g if fresh else np.array(g, copy=True)
+
+
+def _store_value(v: Value, g: float) -> None:
+    v.grad = v.grad + g
+    v._reached = True
+
+
+def _inplace(ufunc: np.ufunc, target: np.ndarray, operand: Any) -> None:
+    ufunc(target, operand, out=target, casting="same_kind")
+
+
+def _setitem(target: np.ndarray, index: Any, value: Any) -> None:
+    target[index] = value
+
+
+def _tensor_out(data: Any) -> Tensor:
+    return Tensor._leaf(data if data.__class__ is np.ndarray else np.asarray(data))
+
+
+def _value_out(data: float) -> Value:
+    return Value._make(Value, data, None, (), (), None, ())
+
+
+# --- the tracer ----------------------------------------------------------------------------
+
+
+def _literal(x: Any) -> str | None:
+    """Python source for a number that can be written as a literal (exactly), else None."""
+    if x is None or x is True or x is False:
+        return repr(x)
+    if x.__class__ is int:
+        return repr(x)
+    if x.__class__ is float and math.isfinite(x):
+        return repr(x)
+    return None
+
+
+class _Tracer:
+    """Writes down, as lines of Python, what the engine does during one traced call."""
+
+    def __init__(self, args: list[tuple[Node, str]]) -> None:
+        self.lines: list[str] = []
+        self.consts: list[Any] = []  # c0, c1, ...: constants, rules, primitives' forwards
+        self.const_index: dict[int, str] = {}
+        self.keep: list[Any] = []  # everything whose id is a key below stays alive
+        self.node_var: dict[int, str] = {}  # id(node) -> expression of its data
+        self.node_args: dict[int, tuple[str, ...]] = {}  # id(result) -> its raw inputs
+        self.node_kwargs: dict[int, str] = {}  # id(result) -> its settings
+        self.node_obj: dict[int, str] = {}  # id(node) -> expression of the node object
+        self.internal: set[int] = set()  # nodes made during the trace
+        self.objs: dict[int, str] = {}  # id(array or float made by a line) -> its variable
+        self.fresh: dict[str, bool] = {}  # variable -> a new array nobody else holds
+        self.externals: list[Node] = []
+        self.ext_index: dict[int, int] = {}
+        self.loaded: set[int] = set()
+        self.n = 0
+        for node, name in args:
+            self.keep.append(node)
+            self.node_var[id(node)] = f"{name}d"
+            self.node_obj[id(node)] = name
+            self.objs[id(node._data)] = f"{name}d"
+        self.pvar: list[str | None] = []
+        self.pnodes: list[Node] = []
+
+    # names
+    def var(self) -> str:
+        self.n += 1
+        return f"v{self.n}"
+
+    def const(self, obj: Any) -> str:
+        lit = _literal(obj)
+        if lit is not None:
+            return lit
+        name = self.const_index.get(id(obj))
+        if name is None:
+            name = f"c{len(self.consts)}"
+            self.consts.append(obj)
+            self.const_index[id(obj)] = name
+            self.keep.append(obj)
+        return name
+
+    def raw(self, obj: Any) -> str:
+        """The expression of a raw input: a variable if a line made it, else a constant."""
+        name = self.objs.get(id(obj))
+        return name if name is not None else self.const(obj)
+
+    def value(self, obj: Any) -> str:
+        """`raw`, looking inside tuples, lists and dicts (an index holding traced arrays)."""
+        name = self.objs.get(id(obj))
+        if name is not None:
+            return name
+        if obj.__class__ in (tuple, list) and any(self._holds_var(x) for x in obj):
+            items = ", ".join(self.value(x) for x in obj)
+            return f"({items},)" if obj.__class__ is tuple else f"[{items}]"
+        if obj.__class__ is dict and any(self._holds_var(x) for x in obj.values()):
+            return "{" + ", ".join(f"{k!r}: {self.value(v)}" for k, v in obj.items()) + "}"
+        return self.const(obj)
+
+    def _holds_var(self, obj: Any) -> bool:
+        if id(obj) in self.objs:
+            return True
+        if obj.__class__ in (tuple, list):
+            return any(self._holds_var(x) for x in obj)
+        if obj.__class__ is dict:
+            return any(self._holds_var(x) for x in obj.values())
+        return False
+
+    def data(self, node: Node) -> str:
+        """The expression of a node's numbers, read afresh for nodes from outside the trace."""
+        name = self.node_var.get(id(node))
+        if name is not None:
+            return name
+        name = self.objs.get(id(node._data))
+        if name is not None:  # a view or detached copy of a traced array
+            return name
+        k = self.external(node)
+        if k not in self.loaded:
+            self.loaded.add(k)
+            self.lines.append(f"e{k} = E{k}._data")
+        return f"e{k}"
+
+    def external(self, node: Node) -> int:
+        k = self.ext_index.get(id(node))
+        if k is None:
+            k = self.ext_index[id(node)] = len(self.externals)
+            self.externals.append(node)
+            self.keep.append(node)
+        return k
+
+    def obj(self, node: Node) -> str:
+        """The expression of a node object that outlives the trace (an argument or outside)."""
+        name = self.node_obj.get(id(node))
+        if name is not None:
+            return name
+        if id(node) in self.internal:
+            raise TracingError(
+                "a tensor made inside the traced function cannot receive a gradient or be "
+                "changed by an effect in the replay (no nodes exist there): create it outside "
+                "the function and pass it in"
+            )
+        return f"E{self.external(node)}"
+
+    def emit(self, line: str, out: Any = None, fresh: bool = False) -> str:
+        v = self.var()
+        self.lines.append(f"{v} = {line}")
+        if out is not None:
+            self.keep.append(out)
+            if id(out) not in self.objs:
+                self.objs[id(out)] = v
+        self.fresh[v] = fresh
+        return v
+
+    # what the engine reports
+    def forward(
+        self,
+        prim: Any,
+        node: Node,
+        raw: tuple[Any, ...],
+        inputs: tuple[Node | None, ...],
+        others: tuple[Node, ...],
+        kwargs: dict[str, Any] | None,
+    ) -> None:
+        exprs = []
+        for r, n in zip(raw, inputs, strict=True):
+            if n is None:
+                for o in others:
+                    if o._data is r:
+                        n = o
+                        break
+            exprs.append(self.data(n) if n is not None else self.value(r))
+        call = f"{self.const(prim.forward)}({', '.join(exprs)}"
+        if kwargs:
+            call += f", **{self.value(kwargs)}"
+        v = self.emit(call + ")", node._data)
+        self.keep.append(node)
+        self.internal.add(id(node))
+        self.node_var[id(node)] = v
+        self.node_args[id(node)] = tuple(exprs)
+        if kwargs:
+            self.node_kwargs[id(node)] = self.value(kwargs)
+
+    def leaf(self, node: Node, data: Any, dtype: Any) -> None:
+        """A leaf made inside the function: a fresh copy of its source at every replay."""
+        if isinstance(node, Tensor):
+            src = self.data(data) if isinstance(data, Node) else self.raw(data)
+            v = self.emit(f"{self.const(_floating)}({src}, {self.const(dtype)})", node._data)
+        else:
+            v = self.emit(self.const(node._data), node._data)
+        self.keep.append(node)
+        self.internal.add(id(node))
+        self.node_var[id(node)] = v
+
+    def begin(self, root: Node, nodes: list[Node], seed: Any, unsupported: bool) -> None:
+        if unsupported:
+            raise TracingError(
+                "backward(create_graph=True), backward(inputs=...) and autograd.grad inside a "
+                "function traced by autograd.jit are not supported: call them outside, or "
+                "use autograd.jit(fn, enabled=False)"
+            )
+        self.pnodes = nodes
+        self.pvar = [None] * len(nodes)
+        self.pvar[0] = self.raw(seed)
+        self.keep.append(seed)
+
+    def edge(self, k: int, i: int, j: int, rule: Any, gp: Any, first: bool) -> None:
+        node = self.pnodes[k]
+        parent = self.pnodes[j]
+        if isinstance(gp, Node):
+            raise TracingError(
+                f"the VJP rule of {node._prim.name!r} returned a graph node; rules traced by "
+                "autograd.jit must compute on the raw numbers they receive"
+            )
+        args = self.node_args.get(id(node))
+        if args is None:
+            raise TracingError(
+                f"backward through {node._prim.name!r}, recorded before the traced function "
+                "was called: jit replays only graphs built inside the function"
+            )
+        g = self.pvar[k]
+        kwargs = node._kwargs
+        call = f"{self.const(rule)}({g}, {self.node_var[id(node)]}, {', '.join(args)}"
+        if kwargs:
+            call += f", **{self.node_kwargs[id(node)]}"
+        aliased = (
+            id(gp) in self.objs
+            or (gp.__class__ is np.ndarray and gp.base is not None)
+            or gp.__class__ is not np.ndarray
+        )
+        t = self.emit(call + ")", gp, fresh=not aliased)
+        if parent._shaped:
+            pd = parent._data
+            if gp.__class__ is not np.ndarray or gp.dtype is not pd.dtype or gp.shape != pd.shape:
+                fitted = fit_shape(gp, pd.shape, pd.dtype, node._prim)
+                shape, dtype = self.const(pd.shape), self.const(pd.dtype)
+                fresh = fitted is not gp and fitted.base is None
+                t = self.emit(
+                    f"{self.const(fit_shape)}({t}, {shape}, {dtype}, {self.const(node._prim)})",
+                    fitted,
+                    fresh,
+                )
+        if first:
+            self.pvar[j] = t
+        else:
+            self.pvar[j] = self.emit(f"{self.pvar[j]} + {t}", None, fresh=parent._shaped)
+
+    def store(self, leaves: list[int], kept: list[int]) -> None:
+        for k in leaves + kept:
+            g = self.pvar[k]
+            if g is None:
+                continue
+            node = self.pnodes[k]
+            if not node._shaped:
+                if id(node) in self.internal:
+                    continue  # an intermediate Value: no object holds it in the replay
+                self.lines.append(f"{self.const(_store_value)}({self.obj(node)}, {g})")
+            else:
+                fresh = self.fresh.get(g, False)
+                self.lines.append(f"{self.const(_store_tensor)}({self.obj(node)}, {g}, {fresh})")
+        self.pvar = []
+        self.pnodes = []
+
+    def effect(
+        self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        exprs = []
+        for a in args:
+            if isinstance(a, Node):
+                if func is mark_dirty.__wrapped__ and id(a) in self.internal:  # type: ignore[attr-defined]
+                    continue  # a version count of a tensor that exists only in this call
+                exprs.append(self.obj(a))
+            else:
+                exprs.append(self.const(a))
+        for key, a in kwargs.items():
+            exprs.append(f"{key}={self.obj(a) if isinstance(a, Node) else self.const(a)}")
+        self.lines.append(f"{self.const(func)}({', '.join(exprs)})")
+        self.loaded.clear()  # an effect may have replaced arrays: read them again
+
+    def inplace(self, op: Any, target: Tensor, index: Any, operand: Any) -> None:
+        """`t += x` (op a ufunc) or `t[index] = x` (op None), recorded on the raw arrays."""
+        src = self.data(operand) if isinstance(operand, Node) else self.raw(operand)
+        dest = self.data(target)
+        if op is None:
+            self.lines.append(f"{self.const(_setitem)}({dest}, {self.const(index)}, {src})")
+        else:
+            self.lines.append(f"{self.const(_inplace)}({self.const(op)}, {dest}, {src})")
+
+    def result(self, obj: Any) -> str:
+        """The expression that rebuilds one leaf of the function's result in the replay."""
+        if isinstance(obj, Node):
+            if id(obj) in self.internal:
+                maker = _tensor_out if obj._shaped else _value_out
+                return f"{self.const(maker)}({self.data(obj)})"
+            return self.obj(obj)
+        return self.const(obj)
+
+
+# --- reading .data and .grad while tracing -----------------------------------------------------
+
+_PATCH_LOCK = threading.Lock()
+_PATCHED = [0]
+_ORIGINAL: dict[tuple[type, str], Any] = {}
+
+
+def _refuse_read(what: str) -> None:
+    if MODE.get() & TRACE:
+        raise TracingError(
+            f"reading {what} inside a function traced by autograd.jit: the replay would reuse "
+            "the numbers of the traced call. Compute with Tensor/Value operations, or read it "
+            "outside the function (return the tensor); autograd.jit(fn, enabled=False) runs "
+            "fn eagerly"
+        )
+
+
+def _guarded_data(cls: type) -> property:
+    original = cls.__dict__["data"]
+
+    def get(self: Any) -> Any:
+        _refuse_read(".data")
+        return self._data
+
+    return property(get, original.fset, doc=original.__doc__)
+
+
+def _guarded_grad() -> property:
+    slot = Node.__dict__["grad"]
+
+    def get(self: Any) -> Any:
+        _refuse_read(".grad")
+        return slot.__get__(self, type(self))
+
+    def set_(self: Any, value: Any) -> None:
+        # (a node being made sets .grad before `_args`: not the user's write, not recorded)
+        if MODE.get() & TRACE and hasattr(self, "_args"):
+            tracer = TRACER.get()
+            if value is not None and not isinstance(value, (int, float)):
+                raise TracingError(
+                    "assigning an array to .grad inside a function traced by autograd.jit "
+                    "cannot be replayed; assign None (or zero_grad()) only"
+                )
+            tracer.lines.append(f"{tracer.obj(self)}.grad = {tracer.const(value)}")
+        slot.__set__(self, value)
+
+    return property(get, set_)
+
+
+def _patch(on: bool) -> None:
+    """While any thread traces, `.data` and `.grad` reads check for tracing (only the tracing
+    thread is refused); the plain attribute access comes back when the last trace ends."""
+    with _PATCH_LOCK:
+        if on:
+            _PATCHED[0] += 1
+            if _PATCHED[0] == 1:
+                for kind in (Tensor, Value):
+                    _ORIGINAL[(kind, "data")] = kind.__dict__["data"]
+                    setattr(kind, "data", _guarded_data(kind))  # noqa: B010 - a class attribute
+                _ORIGINAL[(Node, "grad")] = Node.__dict__["grad"]
+                setattr(Node, "grad", _guarded_grad())  # noqa: B010
+        else:
+            _PATCHED[0] -= 1
+            if _PATCHED[0] == 0:
+                for (owner, name), original in _ORIGINAL.items():
+                    setattr(owner, name, original)
+                _ORIGINAL.clear()
+
+
+# --- arguments, signatures ---------------------------------------------------------------------
+
+
+def _flatten(obj: Any, leaves: list[Any]) -> Any:
+    """The structure of nested lists, tuples and dicts, with their leaves appended to `leaves`."""
+    if obj.__class__ in (list, tuple):
+        return (obj.__class__, tuple(_flatten(x, leaves) for x in obj))
+    if obj.__class__ is dict:
+        return (dict, tuple((k, _flatten(v, leaves)) for k, v in obj.items()))
+    leaves.append(obj)
+    return None
+
+
+def _unflatten(tree: Any, leaves: Any) -> Any:
+    if tree is None:
+        return next(leaves)
+    kind, items = tree
+    if kind is dict:
+        return {k: _unflatten(t, leaves) for k, t in items}
+    return kind(_unflatten(t, leaves) for t in items)
+
+
+def _key(x: Any) -> Any:
+    """What a replay depends on for one argument leaf."""
+    if isinstance(x, Tensor):
+        return (Tensor, x._data.shape, x._data.dtype.str, x.requires_grad)
+    if isinstance(x, Value):
+        return (Value,)
+    if isinstance(x, np.ndarray):
+        return (np.ndarray, x.shape, x.dtype.str)
+    if isinstance(x, (np.generic, int, float, complex, str, bytes, bool, type(None))):
+        return (type(x), x)
+    return (object, id(x))  # an object (a model, a list of Values...): by identity
+
+
+class _Program:
+    """One traced call, compiled: `run(args)` replays it."""
+
+    def __init__(self, tracer: _Tracer, out_tree: Any, outs: list[str], kinds: list[Any]) -> None:
+        self.consts = tracer.consts
+        self.externals = tracer.externals
+        self.kinds = kinds
+        self.shapes = [
+            (e._data.shape, e._data.dtype) if e._shaped else None for e in self.externals
+        ]
+        lines = ["def run(A):"]
+        for i, kind in enumerate(kinds):
+            if kind is Tensor or kind is Value:
+                lines.append(f"    a{i} = A[{i}]")
+                lines.append(f"    a{i}d = a{i}._data")
+            elif kind is np.ndarray or kind is np.integer:
+                lines.append(f"    a{i}d = A[{i}]")
+        lines += ["    " + line for line in tracer.lines]
+        lines.append(f"    return [{', '.join(outs)}]")
+        self.source = "\n".join(lines)
+        self.out_tree = out_tree
+        self.run: Callable[[list[Any]], list[Any]] | None = None
+
+    def same_as(self, other: _Program) -> str | None:
+        """Why two traces of one signature differ, or None if they are the same program."""
+        if self.source != other.source:
+            mine, theirs = self.source.splitlines(), other.source.splitlines()
+            for n, (a, b) in enumerate(zip(mine, theirs, strict=False)):
+                if a != b:
+                    return f"line {n} of the program was {a.strip()!r}, then {b.strip()!r}"
+            return f"the program had {len(mine)} lines, then {len(theirs)}"
+        for n, (a, b) in enumerate(zip(self.consts, other.consts, strict=True)):
+            if not _same_const(a, b):
+                return f"constant c{n} ({_describe(a)}) changed between the calls"
+        for k, (x, y) in enumerate(zip(self.externals, other.externals, strict=True)):
+            if x is not y:
+                return f"outside tensor E{k} was a different object in each call"
+        return None
+
+    def compile(self) -> None:
+        namespace: dict[str, Any] = {f"c{n}": c for n, c in enumerate(self.consts)}
+        namespace.update({f"E{n}": e for n, e in enumerate(self.externals)})
+        namespace["_floating"] = _floating
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            code = compile(self.source, "<autograd.jit>", "exec")
+        finally:
+            if collecting:
+                gc.enable()
+        exec(code, namespace)
+        self.run = namespace["run"]
+
+    def check_externals(self) -> str | None:
+        for e, expected in zip(self.externals, self.shapes, strict=True):
+            if expected is not None:
+                d = e._data
+                if d.shape != expected[0] or d.dtype != expected[1]:
+                    return (
+                        f"a tensor the function reads from outside ({_describe(e)}) was "
+                        f"{expected[0]} {expected[1]} when traced and is now {d.shape} {d.dtype}"
+                    )
+        return None
+
+
+def _same_const(a: Any, b: Any) -> bool:
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, np.ndarray):
+        return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
+    if isinstance(a, (float, int, str, bytes, tuple, np.generic, np.dtype)):
+        try:
+            return bool(a == b) or (a != a and b != b)
+        except Exception:
+            return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same_const(a[k], b[k]) for k in a)
+    if hasattr(a, "__self__") and hasattr(a, "__func__"):  # bound methods are made per access
+        return a.__self__ is b.__self__ and a.__func__ is b.__func__
+    return False
+
+
+def _describe(x: Any) -> str:
+    if isinstance(x, Node):
+        return f"{type(x).__name__} {x.label!r}" if x.label else type(x).__name__
+    if isinstance(x, np.ndarray):
+        return f"array of shape {x.shape}"
+    return f"{type(x).__name__} {x!r}"[:80]
+
+
+# --- the user's object -------------------------------------------------------------------------
+
+
+class Jit:
+    """A function traced on its first calls with each signature and replayed afterwards."""
+
+    def __init__(self, fn: Callable[..., Any], enabled: bool | None = None) -> None:
+        if not callable(fn):
+            raise TypeError(f"jit needs a function, got {type(fn).__name__}")
+        self.fn = fn
+        if enabled is None:
+            enabled = os.environ.get("AUTOGRAD_JIT", "1") not in ("0", "false", "off", "")
+        self.enabled = enabled
+        self.cache: dict[Any, tuple[int, _Program]] = {}
+        self.__name__ = getattr(fn, "__name__", "function")
+        self.traces = 0
+        self._lock = threading.Lock()
+        functools.update_wrapper(self, fn)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not self.enabled or MODE.get() & TRACE:  # inside another trace: part of it
+            return self.fn(*args, **kwargs)
+        leaves: list[Any] = []
+        tree = _flatten((args, kwargs), leaves)
+        try:
+            key = (tree, tuple(_key(x) for x in leaves))
+            hash(key)
+        except TypeError as e:
+            raise TypeError(f"jit: an argument of {self.__name__} is not hashable: {e}") from None
+        entry = self.cache.get(key)
+        if entry is not None:
+            epoch, program = entry
+            if epoch == _EPOCH[0] and program.run is not None:
+                why = program.check_externals()
+                if why is None:
+                    outs = program.run(leaves)
+                    return _unflatten(program.out_tree, iter(outs))
+                warnings.warn(f"jit: {self.__name__} traces again: {why}", stacklevel=2)
+                entry = None
+            elif epoch != _EPOCH[0]:
+                entry = None
+        result, program = self._trace(leaves, tree)
+        if entry is None:
+            self.cache[key] = (_EPOCH[0], program)
+            self.traces += 1
+            if self.traces == MAX_SIGNATURES + 1:
+                warnings.warn(
+                    f"jit: {self.__name__} has been traced {self.traces} times (signatures "
+                    "differ by argument shapes, dtypes or Python values); pass numbers that "
+                    "change as arrays or Tensors",
+                    stacklevel=2,
+                )
+            return result
+        _, first = entry
+        why = first.same_as(program)
+        if why is not None:
+            del self.cache[key]
+            raise TracingError(
+                f"jit: two calls of {self.__name__} with the same signature did different "
+                f"things ({why}); it depends on something other than its arguments (random "
+                "numbers drawn inside it, numbers computed outside the library, Python state "
+                "that changes). Pass such values as arguments, or use "
+                "autograd.jit(fn, enabled=False)"
+            )
+        program.compile()
+        self.cache[key] = (_EPOCH[0], program)
+        return result
+
+    def _trace(self, leaves: list[Any], tree: Any) -> tuple[Any, _Program]:
+        call_leaves: list[Any] = []
+        kinds: list[Any] = []
+        named: list[tuple[Node, str]] = []
+        tracer_objs: list[tuple[np.ndarray, str]] = []
+        for i, x in enumerate(leaves):
+            if isinstance(x, np.ndarray) and x.dtype.kind == "f":
+                t = Tensor._leaf(x)  # the caller's array itself, as fn would get it eagerly
+                named.append((t, f"a{i}"))
+                call_leaves.append(t)
+                kinds.append(np.ndarray)
+            elif isinstance(x, np.ndarray):  # labels, indices: passed as they are
+                tracer_objs.append((x, f"a{i}d"))
+                call_leaves.append(x)
+                kinds.append(np.integer)
+            elif isinstance(x, Node):
+                named.append((x, f"a{i}"))
+                call_leaves.append(x)
+                kinds.append(Tensor if isinstance(x, Tensor) else Value)
+            else:
+                call_leaves.append(x)
+                kinds.append(None)
+        tracer = _Tracer(named)
+        for x, name in tracer_objs:
+            tracer.objs[id(x)] = name
+            tracer.keep.append(x)
+        args, kwargs = _unflatten(tree, iter(call_leaves))
+        _patch(True)
+        t_token = TRACER.set(tracer)
+        m_token = MODE.set(MODE.get() | TRACE)
+        collecting = gc.isenabled()
+        gc.disable()  # the tracer keeps every traced object: collections would find no garbage
+        try:
+            result = self.fn(*args, **kwargs)
+            out_leaves: list[Any] = []
+            out_tree = _flatten(result, out_leaves)
+            outs = [tracer.result(x) for x in out_leaves]
+        finally:
+            if collecting:
+                gc.enable()
+            MODE.reset(m_token)
+            TRACER.reset(t_token)
+            _patch(False)
+        return result, _Program(tracer, out_tree, outs, kinds)
+
+
+def jit(fn: Callable[..., Any] | None = None, *, enabled: bool | None = None) -> Any:
+    """Trace `fn` on its first calls with each signature, then replay it at the speed of
+    straight-line numpy (or float) code; see the module's docstring for the contract.
+
+    Use as `@jit`, `jit(fn)` or `jit(fn, enabled=False)` (eager, for debugging).
+    """
+    if fn is None:
+        return lambda f: Jit(f, enabled)
+    return Jit(fn, enabled)
+
