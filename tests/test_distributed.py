@@ -6,6 +6,7 @@ time. Every process a test starts is waited for or killed before the test ends."
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -407,6 +408,41 @@ def test_data_loader_parts_cover_each_batch_once_in_order():
         nn.DataLoader(X, y, rank=2, world_size=2)
     with pytest.raises(TypeError, match="world_size must be an int, got 2.0"):
         nn.DataLoader(X, y, rank=0, world_size=2.0)
+
+
+def test_the_demo_trains_two_workers_to_the_single_process_weights(tmp_path, capsys):
+    from demos import distributed as demo
+
+    figures = demo.main(["--quick", "--out", str(tmp_path)]).metrics
+    assert figures["largest weight difference, 2 workers against 1 process"] < 1e-12
+    assert figures["training accuracy, 2 workers"] == figures["training accuracy, 1 process"]
+    assert float(figures["training accuracy, 2 workers"].rstrip("%")) > 70.0
+    assert (figures["steps"], figures["epochs"], figures["numbers in the buffer"]) == (
+        200,
+        40,
+        2 * 64 + 64 + 64 * 64 + 64 + 64 * 3 + 3 + 1,
+    )
+    printed = capsys.readouterr().out
+    assert re.search(r"^time per epoch, 2 workers: [\d.]+ ms$", printed, flags=re.M)
+    assert re.search(r"^all-reduce per step, alone: \d+ us$", printed, flags=re.M)
+
+
+def test_without_torch_the_demo_says_which_extra_to_install(tmp_path):
+    code = (
+        "import sys; sys.modules['torch'] = None\n"
+        "from demos import distributed\n"
+        f"distributed.main(['--quick', '--out', {str(tmp_path)!r}])\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        cwd=ROOT,
+        timeout=LIMIT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "skipped: needs PyTorch: pip install 'autograd-nn[distributed]'" in proc.stdout
 
 
 def test_importing_nn_imports_neither_torch_nor_onnx():
