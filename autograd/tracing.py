@@ -574,7 +574,9 @@ def _same_const(a: Any, b: Any) -> bool:
         return False
     if isinstance(a, np.ndarray):
         return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
-    if isinstance(a, (float, int, str, bytes, tuple, np.generic, np.dtype)):
+    if isinstance(a, (tuple, list)):
+        return len(a) == len(b) and all(_same_const(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, (float, int, str, bytes, slice, np.generic, np.dtype)):
         try:
             return bool(a == b) or (a != a and b != b)
         except Exception:
