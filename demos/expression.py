@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 import os
 
-from autograd import Value, save_graph
+from autograd import Value
+from autograd.viz import save_graph, save_html
 from demos.common import Result, run_demo
 
 
@@ -36,6 +37,7 @@ def run(seed: int, folder: str, quick: bool) -> Result:
     worst = max(abs(v.grad - expected) for v, expected in by_hand.items())
 
     save_graph(o, os.path.join(folder, "neuron.svg"))
+    save_html(o, os.path.join(folder, "neuron.html"), title="the neuron tanh(x1*w1 + x2*w2 + b)")
     return Result(
         name="expression",
         title="A neuron, its gradients and its graph",
@@ -49,6 +51,13 @@ def run(seed: int, folder: str, quick: bool) -> Result:
             "do/dx1": x1.grad,
         },
         images=[("neuron.svg", "The neuron's graph: data and gradient of every value.")],
+        pages=[
+            (
+                "neuron.html",
+                "Explore this neuron step by step: the forward pass node by node, then backward "
+                "with each chain-rule step and its numbers (interactive page, works offline)",
+            )
+        ],
     )
 
 

@@ -8,7 +8,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import nn
-from autograd import Tensor, save_graph
+from autograd import Tensor
+from autograd.viz import save_graph, save_html
 from demos.common import Result, percent, plot_regions, run_demo, save
 
 
@@ -60,6 +61,16 @@ def run(seed: int, folder: str, quick: bool) -> Result:
     loss.label = "loss"
     loss.backward()
     save_graph(loss, os.path.join(folder, "mlp_graph.svg"), rankdir="TB")
+    # the same MLP's loss on one sample, its input and target labelled in the drawing
+    sample = Tensor(X[1:2], label="input (x1, x2)")
+    one = nn.binary_cross_entropy_with_logits(mlp(sample), Tensor([[y[1]]], label="target"))
+    one.label = "loss"
+    save_html(
+        one,
+        os.path.join(folder, "mlp_one_sample.html"),
+        module=mlp,
+        title="the trained MLP 2-8-1's loss on one XOR sample, x1 = 0, x2 = 1",
+    )
     truth_table("MLP", mlp, X, y)
     truth_table("perceptron (last epoch)", perceptron, X, y)
     perceptron.load_state_dict(perceptron_best_state)
@@ -101,6 +112,14 @@ def run(seed: int, folder: str, quick: bool) -> Result:
                 "The trained MLP's loss over the four samples: the graph backward walked, with "
                 "the loss in the table above at its root.",
             ),
+        ],
+        pages=[
+            (
+                "mlp_one_sample.html",
+                "Explore the trained MLP's loss on one sample (x1 = 0, x2 = 1) step by step: "
+                "each layer forward, then backward to every weight (interactive page, works "
+                "offline)",
+            )
         ],
     )
 

@@ -68,6 +68,33 @@ def test_expression_matches_hand_derived_gradients(tmp_path, capsys):
     assert fig["do/dx1"] == "-1.5" and fig["output o"] == "0.7071"
 
 
+def explorer_labels(path: Path) -> set[str]:
+    """The node labels an explorer page carries, after checking it is one."""
+    page = path.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "<button" in page
+    for control in ("Forward step", "Backward step", "Back", "Reset"):
+        assert f">{control}</button>" in page, control
+    return set(re.findall(r'data-label="([^"]+)"', page))
+
+
+def test_the_neuron_and_the_xor_mlp_have_explorer_pages(tmp_path, capsys):
+    neuron, _ = run(expression, tmp_path, capsys)
+    assert neuron.pages == [("expression/neuron.html", neuron.pages[0][1])]
+    labels = explorer_labels(tmp_path / "expression" / "neuron.html")
+    assert {"x1", "x2", "w1", "w2", "b", "n", "o"} <= labels
+    mlp, _ = run(xor, tmp_path, capsys)
+    assert mlp.pages == [("xor/mlp_one_sample.html", mlp.pages[0][1])]
+    assert "one sample" in mlp.pages[0][1]
+    labels = explorer_labels(tmp_path / "xor" / "mlp_one_sample.html")
+    assert labels == {
+        "loss",
+        "layers.0.weight",
+        "layers.0.bias",
+        "layers.1.weight",
+        "layers.1.bias",
+    }
+
+
 def test_xor_perceptron_fails_and_mlp_succeeds(tmp_path, capsys):
     _, fig = run(xor, tmp_path, capsys)
     assert pct(fig["MLP accuracy"]) == 100.0
@@ -269,6 +296,14 @@ def test_report_has_contents_sources_rerun_commands_and_full_size_links(quick_re
     # every picture is a link to itself: it opens full size when clicked
     for attrs, stack, _ in parsed.find("img"):
         assert stack[-1] == ("a", {"href": attrs["src"], "title": "open full size"})
+    # the explorer pages, linked beside the neuron's and the XOR MLP's pictures
+    explorers = [(a["href"], s) for a, _, s in parsed.find("a") if a["href"].endswith(".html")]
+    assert explorers == [
+        ("expression/neuron.html", "expression"),
+        ("xor/mlp_one_sample.html", "xor"),
+    ]
+    for href, _ in explorers:
+        assert explorer_labels(out / href)
 
 
 @pytest.mark.slow

@@ -317,7 +317,7 @@ def test_command_line_before_backward_draws_the_same_neuron(tmp_path):
 def test_drawing_names_are_listed_in_the_package():
     import autograd
 
-    lazy = {"draw_graph", "save_graph", "GraphvizNotFoundError"}
+    lazy = {"draw_graph", "save_graph", "draw_html", "save_html", "GraphvizNotFoundError"}
     assert lazy <= set(autograd.__all__) and lazy <= set(dir(autograd))
     for name in autograd.__all__:
         assert getattr(autograd, name) is not None, name
