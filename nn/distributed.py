@@ -314,6 +314,11 @@ class DistributedDataParallel(Module):
         gradients. A parameter without a gradient adds zeros; afterwards every parameter that
         requires grad has the averaged gradient, a plain array of its dtype.
         """
+        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0:
+            raise ValueError(
+                f"average_gradients needs this worker's number of samples (an int >= 0), "
+                f"got {count!r}"
+            )
         start = time.perf_counter()
         buf = self._buffer
         for p, (lo, hi) in zip(self._params, self._slices, strict=True):
@@ -383,9 +388,10 @@ def launch(command: Sequence[str], nproc: int, timeout: float | None = None) -> 
     """Run `python *command` in `nproc` workers on this machine; returns the exit code.
 
     Each worker gets `MASTER_ADDR=127.0.0.1`, a free `MASTER_PORT`, its `RANK` and
-    `LOCAL_RANK`, and `WORLD_SIZE` (and `NN_DISTRIBUTED_TIMEOUT` if `timeout` is given). When a
-    worker exits with an error the others are stopped and its code is returned (128 + the
-    signal for a worker killed by one); 0 once all have succeeded.
+    `LOCAL_RANK`, and `WORLD_SIZE` (and `NN_DISTRIBUTED_TIMEOUT` if `timeout` is given;
+    `OMP_NUM_THREADS=1` unless set, as torchrun, so the workers' BLAS threads do not
+    oversubscribe the cores). When a worker exits with an error the others are stopped and
+    its code is returned (128 + the signal for a worker killed by one); 0 once all succeed.
     """
     if isinstance(nproc, bool) or not isinstance(nproc, int) or nproc < 1:
         raise ValueError(f"nn.distributed: --nproc must be a positive integer, got {nproc!r}")
@@ -407,6 +413,8 @@ def launch(command: Sequence[str], nproc: int, timeout: float | None = None) -> 
             )
             if timeout is not None:
                 env["NN_DISTRIBUTED_TIMEOUT"] = str(timeout)
+            if nproc > 1:
+                env.setdefault("OMP_NUM_THREADS", "1")
             procs.append(subprocess.Popen([sys.executable, *command], env=env))
         while True:
             for rank, p in enumerate(procs):

@@ -366,6 +366,30 @@ def test_torchrun_starts_the_same_training(tmp_path):
         np.testing.assert_allclose(worker[key], want, rtol=0, atol=1e-12)
 
 
+def test_the_readme_training_script_runs_under_the_launcher_as_written(tmp_path):
+    """The README's train.py and command, at 15 epochs instead of 100 (a few seconds)."""
+    readme = (ROOT / "README.md").read_text()
+    [script] = re.findall(r"```\n# train\.py\n(.*?)```", readme, flags=re.S)
+    [command] = re.findall(r"^python -m nn\.distributed --nproc 2 train\.py", readme, flags=re.M)
+    assert script.count("epochs=100") == 1
+    script = script.replace("epochs=100", "epochs=15")
+    script += "print('trained', nn.evaluate(model, X, y, 'cross_entropy')[1])\n"
+    (tmp_path / "train.py").write_text(script)
+    proc = subprocess.Popen(
+        [sys.executable, *command.split()[1:]],
+        env=_env(),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    [(code, out, err)] = _finish([proc])
+    assert code == 0, err
+    accuracies = [float(line.split()[1]) for line in out.splitlines() if line.startswith("trained")]
+    assert len(accuracies) == 2 and accuracies[0] == accuracies[1] > 0.6
+
+
 def test_without_a_launcher_the_error_says_how_to_start_workers(monkeypatch):
     for key in ("MASTER_ADDR", "MASTER_PORT", "RANK", "WORLD_SIZE"):
         monkeypatch.delenv(key, raising=False)
