@@ -134,8 +134,9 @@ def run(seed: int, folder: str, quick: bool) -> Result:
         title=title,
         lesson="The gradient of a mini-batch is the mean of its samples' gradients, so two "
         "processes can each take half of every batch and add their halves' gradients, weighted "
-        "by their sizes, in one all-reduce: both then take the step one process would take, and "
-        "their weights stay equal to its weights up to rounding. On a model this small the "
+        "by their sizes, in one all-reduce: both then take the step one process would take. The "
+        "weights differ from that process's only by rounding (each half is summed on its own), "
+        "which a long Adam run lets grow a little. On a model this small the "
         "all-reduce costs more than the half of each step it saves; the workers pay off when a "
         "step's compute outweighs one exchange of the gradients.",
         metrics={
