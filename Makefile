@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: test test-fast demo bench lint graphviz clean
+.PHONY: test test-fast demo bench lint graphviz chromium clean
 .PRECIOUS: $(VENV)/.stamp-%
 
 # One environment, upgraded in place: each command installs only the extra it needs (a stamp
@@ -29,12 +29,23 @@ graphviz:
 		exit 1; \
 	fi
 
+# The explorer's browser tests drive Debian's chromium (playwright cannot download its own).
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Chromium (apt-get install chromium)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "Chromium is missing (the browser tests need it). Install it with: sudo apt-get install chromium"; \
+		exit 1; \
+	fi
+
 lint: $(VENV)/.stamp-test
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 
-test: $(VENV)/.stamp-test graphviz lint
-	AUTOGRAD_REQUIRE_TORCH=1 $(PY) -m pytest -q
+test: $(VENV)/.stamp-test graphviz chromium lint
+	AUTOGRAD_REQUIRE_TORCH=1 AUTOGRAD_REQUIRE_BROWSER=1 $(PY) -m pytest -q
 
 # Everything but the tests marked slow (learning runs, benchmark smoke runs): for iterating.
 test-fast: $(VENV)/.stamp-test

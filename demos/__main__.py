@@ -18,7 +18,7 @@ import time
 import traceback
 
 from autograd.viz import GraphvizNotFoundError
-from demos import expression, moons, regression, spirals, symmetry, xor
+from demos import distributed, expression, moons, regression, spirals, symmetry, xor
 from demos.common import Result, format_value
 
 DEMOS = {
@@ -28,6 +28,7 @@ DEMOS = {
     "moons": moons,
     "spirals": spirals,
     "regression": regression,
+    "distributed": distributed,
 }
 
 
