@@ -461,7 +461,7 @@ def backward(
                     gp = rule(g, out, *args, **kwargs) if kwargs else rule(g, out, *args)
                     if gp is not None:
                         if tracer is not None:
-                            tracer.edge(k, i, j, rule, gp, pending[j] is None)
+                            tracer.edge(k, i, j, rule, g, gp, pending[j] is None)
                         if parent._shaped and (
                             gp.__class__ is not ndarray
                             or gp.dtype is not (pd := parent._data).dtype

@@ -53,6 +53,7 @@ from typing import Any
 import numpy as np
 
 from autograd.graph import Node, fit_shape, mark_dirty
+from autograd.inlining import Inliner
 from autograd.mode import MODE, TRACE, TRACER, TracingError, effect
 from autograd.tensors import Tensor, _floating
 from autograd.value import Value
@@ -94,19 +95,13 @@ def on_data(fn: Callable[..., Any], *args: Any) -> Any:
 # --- what a replay calls -------------------------------------------------------------------
 
 
-def _store_tensor(t: Tensor, g: np.ndarray, fresh: bool) -> None:
-    """graph.store for one tensor: accumulate, or keep a private first gradient."""
-    old = t.grad
-    if old is not None:
-        new = old + g
-        t.grad = new if new.__class__ is np.ndarray else np.asarray(new)
-    else:
-        t.grad = g if fresh else np.array(g, copy=True)
+def _copy(g: Any) -> np.ndarray:
+    return g.copy() if g.__class__ is np.ndarray else np.array(g)
 
 
-def _store_value(v: Value, g: float) -> None:
-    v.grad = v.grad + g
-    v._reached = True
+def _sum(old: np.ndarray, g: Any) -> np.ndarray:
+    new = old + g
+    return new if new.__class__ is np.ndarray else np.asarray(new)
 
 
 def _inplace(ufunc: np.ufunc, target: np.ndarray, operand: Any) -> None:
@@ -123,6 +118,29 @@ def _tensor_out(data: Any) -> Tensor:
 
 def _value_out(data: float) -> Value:
     return Value._make(Value, data, None, (), (), None, ())
+
+
+class _Call:
+    """A line that calls a primitive's forward or a VJP rule: kept apart so that compiling can
+    write it as inlined expressions (`autograd.inlining`), with the values it had when traced."""
+
+    __slots__ = ("out", "fn", "name", "args", "values", "kwargs")
+
+    def __init__(
+        self,
+        out: str,
+        fn: Any,
+        name: str,
+        args: list[str],
+        values: list[Any],
+        kwargs: dict[str, tuple[str, Any]],
+    ) -> None:
+        self.out, self.fn, self.name, self.args = out, fn, name, args
+        self.values, self.kwargs = values, kwargs
+
+    def __str__(self) -> str:
+        items = self.args + [f"{k}={expr}" for k, (expr, _) in self.kwargs.items()]
+        return f"{self.out} = {self.name}({', '.join(items)})"
 
 
 # --- the tracer ----------------------------------------------------------------------------
@@ -143,13 +161,12 @@ class _Tracer:
     """Writes down, as lines of Python, what the engine does during one traced call."""
 
     def __init__(self, args: list[tuple[Node, str]]) -> None:
-        self.lines: list[str] = []
+        self.lines: list[str | _Call] = []
         self.consts: list[Any] = []  # c0, c1, ...: constants, rules, primitives' forwards
         self.const_index: dict[int, str] = {}
         self.keep: list[Any] = []  # everything whose id is a key below stays alive
         self.node_var: dict[int, str] = {}  # id(node) -> expression of its data
         self.node_args: dict[int, tuple[str, ...]] = {}  # id(result) -> its raw inputs
-        self.node_kwargs: dict[int, str] = {}  # id(result) -> its settings
         self.node_obj: dict[int, str] = {}  # id(node) -> expression of the node object
         self.internal: set[int] = set()  # nodes made during the trace
         self.objs: dict[int, str] = {}  # id(array or float made by a line) -> its variable
@@ -247,12 +264,30 @@ class _Tracer:
     def emit(self, line: str, out: Any = None, fresh: bool = False) -> str:
         v = self.var()
         self.lines.append(f"{v} = {line}")
+        self._made(v, out, fresh)
+        return v
+
+    def emit_call(
+        self,
+        fn: Any,
+        args: list[str],
+        values: list[Any],
+        kwargs: dict[str, Any] | None,
+        out: Any,
+        fresh: bool = False,
+    ) -> str:
+        v = self.var()
+        kw = {k: (self.value(x), x) for k, x in (kwargs or {}).items()}
+        self.lines.append(_Call(v, fn, self.const(fn), args, list(values), kw))
+        self._made(v, out, fresh)
+        return v
+
+    def _made(self, v: str, out: Any, fresh: bool) -> None:
         if out is not None:
             self.keep.append(out)
             if id(out) not in self.objs:
                 self.objs[id(out)] = v
         self.fresh[v] = fresh
-        return v
 
     # what the engine reports
     def forward(
@@ -272,16 +307,11 @@ class _Tracer:
                         n = o
                         break
             exprs.append(self.data(n) if n is not None else self.value(r))
-        call = f"{self.const(prim.forward)}({', '.join(exprs)}"
-        if kwargs:
-            call += f", **{self.value(kwargs)}"
-        v = self.emit(call + ")", node._data)
+        v = self.emit_call(prim.forward, exprs, list(raw), kwargs, node._data)
         self.keep.append(node)
         self.internal.add(id(node))
         self.node_var[id(node)] = v
         self.node_args[id(node)] = tuple(exprs)
-        if kwargs:
-            self.node_kwargs[id(node)] = self.value(kwargs)
 
     def leaf(self, node: Node, data: Any, dtype: Any) -> None:
         """A leaf made inside the function: a fresh copy of its source at every replay."""
@@ -306,7 +336,7 @@ class _Tracer:
         self.pvar[0] = self.raw(seed)
         self.keep.append(seed)
 
-    def edge(self, k: int, i: int, j: int, rule: Any, gp: Any, first: bool) -> None:
+    def edge(self, k: int, i: int, j: int, rule: Any, g: Any, gp: Any, first: bool) -> None:
         node = self.pnodes[k]
         parent = self.pnodes[j]
         if isinstance(gp, Node):
@@ -320,17 +350,14 @@ class _Tracer:
                 f"backward through {node._prim.name!r}, recorded before the traced function "
                 "was called: jit replays only graphs built inside the function"
             )
-        g = self.pvar[k]
-        kwargs = node._kwargs
-        call = f"{self.const(rule)}({g}, {self.node_var[id(node)]}, {', '.join(args)}"
-        if kwargs:
-            call += f", **{self.node_kwargs[id(node)]}"
+        exprs = [str(self.pvar[k]), self.node_var[id(node)], *args]
+        values = [g, node._data, *node._args]
         aliased = (
             id(gp) in self.objs
             or (gp.__class__ is np.ndarray and gp.base is not None)
             or gp.__class__ is not np.ndarray
         )
-        t = self.emit(call + ")", gp, fresh=not aliased)
+        t = self.emit_call(rule, exprs, values, node._kwargs, gp, fresh=not aliased)
         if parent._shaped:
             pd = parent._data
             if gp.__class__ is not np.ndarray or gp.dtype is not pd.dtype or gp.shape != pd.shape:
@@ -356,10 +383,14 @@ class _Tracer:
             if not node._shaped:
                 if id(node) in self.internal:
                     continue  # an intermediate Value: no object holds it in the replay
-                self.lines.append(f"{self.const(_store_value)}({self.obj(node)}, {g})")
-            else:
-                fresh = self.fresh.get(g, False)
-                self.lines.append(f"{self.const(_store_tensor)}({self.obj(node)}, {g}, {fresh})")
+                o = self.obj(node)
+                self.lines.append(f"{o}.grad = {o}.grad + {g}; {o}._reached = True")
+            else:  # graph.store for one tensor: accumulate, or keep a private first gradient
+                o = self.obj(node)
+                first = g if self.fresh.get(g, False) else f"{self.const(_copy)}({g})"
+                self.lines.append(
+                    f"{o}.grad = {first} if {o}.grad is None else {self.const(_sum)}({o}.grad, {g})"
+                )
         self.pvar = []
         self.pnodes = []
 
@@ -480,6 +511,16 @@ def _flatten(obj: Any, leaves: list[Any]) -> Any:
     return None
 
 
+_CONTAINERS = (list, tuple, dict)
+_CHANGED = object()  # what a replay returns when an outside tensor no longer fits
+
+
+@functools.cache
+def _flat_tree(n: int) -> Any:
+    """The structure `_flatten` gives for `n` positional arguments that are all leaves."""
+    return (tuple, ((tuple, (None,) * n), (dict, ())))
+
+
 def _unflatten(tree: Any, leaves: Any) -> Any:
     if tree is None:
         return next(leaves)
@@ -491,6 +532,8 @@ def _unflatten(tree: Any, leaves: Any) -> Any:
 
 def _key(x: Any) -> Any:
     """What a replay depends on for one argument leaf."""
+    if x.__class__ is np.ndarray:
+        return (np.ndarray, x.shape, x.dtype.str)
     if isinstance(x, Tensor):
         return (Tensor, x._data.shape, x._data.dtype.str, x.requires_grad)
     if isinstance(x, Value):
@@ -513,15 +556,27 @@ class _Program:
             (e._data.shape, e._data.dtype) if e._shaped else None for e in self.externals
         ]
         lines = ["def run(A):"]
+        guards = []
+        for k, e in enumerate(self.externals):
+            if e._shaped:
+                d, dtype = f"E{k}._data", tracer.const(e._data.dtype)
+                guards.append(
+                    f"{d}.shape != {e._data.shape!r} or "
+                    f"({d}.dtype is not {dtype} and {d}.dtype != {dtype})"
+                )
+        if guards:  # an outside tensor of another shape: trace again (see Jit.__call__)
+            lines.append(f"    if {' or '.join(guards)}:")
+            lines.append(f"        return {tracer.const(_CHANGED)}")
         for i, kind in enumerate(kinds):
             if kind is Tensor or kind is Value:
                 lines.append(f"    a{i} = A[{i}]")
                 lines.append(f"    a{i}d = a{i}._data")
             elif kind is np.ndarray or kind is np.integer:
                 lines.append(f"    a{i}d = A[{i}]")
-        lines += ["    " + line for line in tracer.lines]
-        lines.append(f"    return [{', '.join(outs)}]")
-        self.source = "\n".join(lines)
+        self.head = lines
+        self.tail = f"    return {_build(out_tree, iter(outs))}"
+        self.tracer: _Tracer | None = tracer  # until compiled: the traced values, for inlining
+        self.source = "\n".join([*lines, *("    " + str(line) for line in tracer.lines), self.tail])
         self.out_tree = out_tree
         self.run: Callable[[list[Any]], list[Any]] | None = None
 
@@ -542,6 +597,21 @@ class _Program:
         return None
 
     def compile(self) -> None:
+        tracer = self.tracer
+        assert tracer is not None
+        inliner = Inliner(tracer.const)
+        body = []
+        for line in tracer.lines:
+            if isinstance(line, _Call):
+                inlined = inliner.call(line.fn, line.args, line.values, line.kwargs)
+                if inlined is not None:
+                    extra, expr = inlined
+                    body += extra
+                    body.append(f"{line.out} = {expr}")
+                    continue
+            body.append(str(line))
+        self.source = "\n".join([*self.head, *("    " + line for line in body), self.tail])
+        self.tracer = None  # the traced values are no longer needed
         namespace: dict[str, Any] = {f"c{n}": c for n, c in enumerate(self.consts)}
         namespace.update({f"E{n}": e for n, e in enumerate(self.externals)})
         namespace["_floating"] = _floating
@@ -565,6 +635,17 @@ class _Program:
                         f"{expected[0]} {expected[1]} when traced and is now {d.shape} {d.dtype}"
                     )
         return None
+
+
+def _build(tree: Any, outs: Any) -> str:
+    """Python source that rebuilds the function's result from the expressions of its leaves."""
+    if tree is None:
+        return str(next(outs))
+    kind, items = tree
+    if kind is dict:
+        return "{" + ", ".join(f"{k!r}: {_build(t, outs)}" for k, t in items) + "}"
+    inner = ", ".join(_build(t, outs) for t in items)
+    return f"[{inner}]" if kind is list else f"({inner}{',' if len(items) == 1 else ''})"
 
 
 def _same_const(a: Any, b: Any) -> bool:
@@ -618,21 +699,24 @@ class Jit:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not self.enabled or MODE.get() & TRACE:  # inside another trace: part of it
             return self.fn(*args, **kwargs)
-        leaves: list[Any] = []
-        tree = _flatten((args, kwargs), leaves)
+        if not kwargs and not any(x.__class__ in _CONTAINERS for x in args):
+            leaves: list[Any] = list(args)  # the usual call: no structure to walk
+            tree = _flat_tree(len(args))
+        else:
+            leaves = []
+            tree = _flatten((args, kwargs), leaves)
         try:
-            key = (tree, tuple(_key(x) for x in leaves))
-            hash(key)
+            key = (tree, tuple(map(_key, leaves)))
+            entry = self.cache.get(key)
         except TypeError as e:
             raise TypeError(f"jit: an argument of {self.__name__} is not hashable: {e}") from None
-        entry = self.cache.get(key)
         if entry is not None:
             epoch, program = entry
             if epoch == _EPOCH[0] and program.run is not None:
+                result = program.run(leaves)
+                if result is not _CHANGED:
+                    return result
                 why = program.check_externals()
-                if why is None:
-                    outs = program.run(leaves)
-                    return _unflatten(program.out_tree, iter(outs))
                 warnings.warn(f"jit: {self.__name__} traces again: {why}", stacklevel=2)
                 entry = None
             elif epoch != _EPOCH[0]:

@@ -51,7 +51,7 @@ WORKLOADS = [
     Workload(
         "W1",
         "scalar MLP(2, [16, 16, 1]) of Values, micrograd's demo step (100 moons)",
-        ["micrograd", "ours-Value"],
+        ["micrograd", "ours-Value", "ours-jit", "python-floor"],
         "micrograd",
         rounds=3,
     ),
@@ -84,21 +84,21 @@ WORKLOADS = [
     Workload(
         "W3-100",
         "tensor MLP(2, [16, 16, 1]) step, batch 100, logistic loss, float32",
-        ["numpy", "ours-nn", "ours-ops", "torch"],
+        ["numpy", "ours-nn", "ours-jit", "ours-ops", "torch"],
         "numpy",
         rounds=15,
     ),
     Workload(
         "W3-32",
         "tensor MLP(2, [16, 16, 1]) step, batch 32, logistic loss, float32",
-        ["numpy", "ours-nn", "ours-ops", "torch"],
+        ["numpy", "ours-nn", "ours-jit", "ours-ops", "torch"],
         "numpy",
         rounds=15,
     ),
     Workload(
         "W4",
         "MLP 784-256-256-10 step, batch 128, softmax cross-entropy, float32",
-        ["numpy", "ours-nn", "torch"],
+        ["numpy", "ours-nn", "ours-jit", "torch"],
         "numpy",
         rounds=7,
         memory=True,
@@ -106,7 +106,7 @@ WORKLOADS = [
     Workload(
         "W5",
         "(a * b + c).sum() forward and backward, 4-element tensors",
-        ["numpy", "ours", "torch"],
+        ["numpy", "ours", "ours-jit", "torch"],
         "numpy",
         rounds=7,
     ),
@@ -126,6 +126,7 @@ class Row:
     times: list[float] = field(default_factory=list)
     error: str = ""
     memory: int | None = None
+    trace: dict | None = None  # a jitted engine's first two calls and an eager step
     check: str = ""
 
 
@@ -212,6 +213,10 @@ def run_workload(w: Workload, quick: bool) -> list[Row]:
                 + ", ".join(f"{e} {fmt_time(rows[e].times[-1])}" for e in live if rows[e].times),
                 flush=True,
             )
+        for e in live:
+            if e == "ours-jit":
+                answer = workers[e].ask("trace")
+                rows[e].trace = None if "error" in answer else answer
         if w.memory:
             for e in live:
                 if e != "torch":  # torch allocates outside Python's tracemalloc
@@ -273,6 +278,16 @@ def table(w: Workload, rows: list[Row]) -> list[str]:
         if w.memory:
             cells.append(f"{row.memory / 2**20:.1f} MiB" if row.memory else "n/a")
         lines.append("| " + " | ".join(cells) + " |")
+    for row in rows:
+        if row.trace:
+            t = row.trace
+            lines += [
+                "",
+                f"{row.engine}'s first call (tracing) took {fmt_time(t['first'])}, "
+                f"{t['first'] / t['eager']:.1f}x an eager step ({fmt_time(t['eager'])}); the "
+                f"second (tracing again, comparing, compiling) {fmt_time(t['second'])}, "
+                f"{t['second'] / t['eager']:.1f}x.",
+            ]
     return lines
 
 
@@ -321,6 +336,18 @@ def bars(results: dict[str, list[Row]]) -> list[str]:
     bar("W4: peak memory ours-nn / numpy (<= 1.3)", v, lambda x: x <= 1.3)
     v = ratio("W5", "ours", "numpy")
     bar("W5: ours / numpy, forward + backward (<= 4)", v, lambda x: x <= 4)
+    bar("W1: micrograd / ours-jit (>= 30)", ratio("W1", "micrograd", "ours-jit"), lambda x: x >= 30)
+    v = ratio("W1", "ours-jit", "python-floor")
+    bar("W1: ours-jit / pure-Python floor (<= 5)", v, lambda x: x <= 5)
+    for wl in ("W3-100", "W3-32"):
+        bar(f"{wl}: ours-jit / numpy (<= 1.1)", ratio(wl, "ours-jit", "numpy"), lambda x: x <= 1.1)
+    bar("W4: ours-jit / numpy (<= 1.0)", ratio("W4", "ours-jit", "numpy"), lambda x: x <= 1.0)
+    bar("W5: ours-jit / numpy (<= 1.5)", ratio("W5", "ours-jit", "numpy"), lambda x: x <= 1.5)
+    for wl, rows in results.items():
+        for r in rows:
+            if r.trace:
+                v = r.trace["first"] / r.trace["eager"]
+                bar(f"{wl}: ours-jit first call / eager step (<= 3)", (v, v), lambda x: x <= 3)
     return [
         "| target | fastest / fastest | median of rounds | |",
         "|---|---|---|---|",

@@ -50,6 +50,23 @@ def main() -> None:
                 for _ in range(bench.reps):
                     bench.step()
                 answer = {"seconds": (time.perf_counter() - start) / bench.reps}
+            elif command == "trace":  # a jitted engine's first two calls, against eager steps
+                from benchmarks.workloads import EAGER_TWIN
+
+                fresh = make(workload, engine, quick)
+                start = time.perf_counter()
+                fresh.step()
+                first = time.perf_counter()
+                fresh.step()
+                second = time.perf_counter()
+                eager = make(workload, EAGER_TWIN[workload], quick)
+                eager.step()  # warm
+                steps = []
+                for _ in range(3):
+                    t0 = time.perf_counter()
+                    eager.step()
+                    steps.append(time.perf_counter() - t0)
+                answer = {"first": first - start, "second": second - first, "eager": min(steps)}
             elif command == "memory":
                 gc.collect()
                 tracemalloc.start()

@@ -130,6 +130,109 @@ class W1(Engine):
             p.data -= 0.05 * p.grad
 
 
+class W1Jit(W1):
+    """The same step with zeroing, loss and backward under `autograd.jit` (the update after it,
+    as micrograd's loop writes it)."""
+
+    def __init__(self, engine: str, quick: bool) -> None:
+        import autograd
+
+        super().__init__("ours", quick)
+        params = self.model.parameters()
+
+        def forward_backward() -> object:
+            for p in params:
+                p.grad = 0.0
+            loss = self.loss()
+            loss.backward()
+            return loss
+
+        self.forward_backward = autograd.jit(forward_backward)
+
+    def check(self) -> dict:
+        for _ in range(3):  # trace, trace again and compile, replay: the replay is checked
+            loss = self.forward_backward()
+        grads = [p.grad for p in self.model.parameters()]
+        return _result(loss.data, [grads])
+
+    def step(self) -> None:
+        self.forward_backward()
+        for p in self.model.parameters():
+            p.data -= 0.05 * p.grad
+
+
+class W1Floor(Engine):
+    """Hand-written forward and backward on Python floats: the pure-Python limit of W1."""
+
+    def __init__(self, engine: str, quick: bool) -> None:
+        n, sizes = (20, [2, 4, 4, 1]) if quick else (100, [2, 16, 16, 1])
+        X, y = moons_data(n, np.float64)
+        self.X = [[float(a) for a in row] for row in X]
+        self.y = [1.0 if t else -1.0 for t in y.ravel()]
+        rng = np.random.default_rng(0)
+        self.layers = []  # per layer: rows of weights (lists) and biases (list)
+        for nin, nout in zip(sizes[:-1], sizes[1:], strict=True):
+            W = rng.uniform(-1, 1, size=(nout, nin))
+            self.layers.append(([list(map(float, row)) for row in W], [0.0] * nout))
+
+    def grads(self) -> tuple[float, list]:
+        layers = self.layers
+        gW = [[[0.0] * len(row) for row in W] for W, _ in layers]
+        gb = [[0.0] * len(b) for _, b in layers]
+        total = 0.0
+        n = len(self.X)
+        last = len(layers) - 1
+        for x, yi in zip(self.X, self.y, strict=True):
+            acts = [x]
+            for k, (W, b) in enumerate(layers):
+                out = [sum(w * a for w, a in zip(row, x, strict=True)) + bj
+                       for row, bj in zip(W, b, strict=True)]
+                x = out if k == last else [v if v > 0.0 else 0.0 for v in out]
+                acts.append(x)
+            margin = 1.0 - yi * x[0]
+            if margin <= 0.0:
+                continue
+            total += margin
+            g = [-yi / n]  # d(mean hinge)/d(score)
+            for k in range(last, -1, -1):
+                W, _ = layers[k]
+                inp = acts[k]
+                if k != last:
+                    g = [gj if aj > 0.0 else 0.0 for gj, aj in zip(g, acts[k + 1], strict=True)]
+                for j, gj in enumerate(g):
+                    if gj:
+                        row = gW[k][j]
+                        for i, a in enumerate(inp):
+                            row[i] += gj * a
+                        gb[k][j] += gj
+                if k:
+                    g = [sum(W[j][i] * g[j] for j in range(len(g))) for i in range(len(inp))]
+        reg = 0.0
+        for k, (W, b) in enumerate(layers):  # 1e-4 * sum(p * p)
+            for j, row in enumerate(W):
+                for i, w in enumerate(row):
+                    reg += w * w
+                    gW[k][j][i] += 2e-4 * w
+                reg += b[j] * b[j]
+                gb[k][j] += 2e-4 * b[j]
+        grads = [v for k in range(len(layers)) for j in range(len(gb[k]))
+                 for v in [*gW[k][j], gb[k][j]]]
+        return total / n + 1e-4 * reg, grads
+
+    def check(self) -> dict:
+        loss, grads = self.grads()
+        return _result(loss, [grads])
+
+    def step(self) -> None:
+        _, grads = self.grads()
+        it = iter(grads)
+        for W, b in self.layers:
+            for j, row in enumerate(W):
+                for i in range(len(row)):
+                    row[i] -= 0.05 * next(it)
+                b[j] -= 0.05 * next(it)
+
+
 # --- W2: deep chains -------------------------------------------------------------------------
 
 
@@ -249,6 +352,41 @@ class OursNN(Engine):
         self.opt.zero_grad()  # PyTorch's tutorial order: gradients are freed at once
 
 
+class OursJit(OursNN):
+    """`OursNN`'s step, whole, under `autograd.jit`: forward, loss, backward, SGD step."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, params: list, loss: str, lr: float) -> None:
+        import autograd
+
+        super().__init__(X, y, params, loss, lr)
+
+        def train_step(X: np.ndarray, y: np.ndarray) -> object:
+            loss = self.loss_fn(self.model(X), y)
+            loss.backward(retain_graph=False)
+            self.opt.step()
+            self.opt.zero_grad()
+            return loss
+
+        def gradients(X: np.ndarray, y: np.ndarray) -> object:
+            loss = self.loss_fn(self.model(X), y)
+            loss.backward()
+            return loss
+
+        self.train_step = autograd.jit(train_step)
+        self.gradients = autograd.jit(gradients)
+
+    def check(self) -> dict:
+        for _ in range(3):  # trace, trace again and compile, replay: the replay is checked
+            self.model.zero_grad()
+            loss = self.gradients(self.X, self.y)
+        grads = [p.grad for p in self.model.parameters()]
+        self.model.zero_grad()
+        return _result(float(loss.data), grads)
+
+    def step(self) -> None:
+        self.train_step(self.X, self.y)
+
+
 class OursOps(Engine):
     """The same network written with Tensor operators only (no nn): `@`, `.T`, `+`, `relu`."""
 
@@ -325,7 +463,13 @@ class TorchMLP(Engine):
         self.opt.zero_grad()  # PyTorch's tutorial order: gradients are freed at once
 
 
-MLP_ENGINES = {"numpy": NumpyMLP, "ours-nn": OursNN, "ours-ops": OursOps, "torch": TorchMLP}
+MLP_ENGINES = {
+    "numpy": NumpyMLP,
+    "ours-nn": OursNN,
+    "ours-jit": OursJit,
+    "ours-ops": OursOps,
+    "torch": TorchMLP,
+}
 
 
 def W3(engine: str, quick: bool, batch: int) -> Engine:
@@ -359,10 +503,20 @@ class W5(Engine):
         self.reps = 2000 if quick else 20000
         if engine == "numpy":
             self.a, self.b, self.c = a, b, c
-        elif engine == "ours":
+        elif engine in ("ours", "ours-jit"):
+            import autograd
             from autograd import Tensor
 
             self.a, self.b, self.c = (Tensor(v, requires_grad=True) for v in (a, b, c))
+            if engine == "ours-jit":
+                x, y, z = self.a, self.b, self.c
+
+                def forward_backward() -> object:
+                    s = (x * y + z).sum()
+                    s.backward()
+                    return s
+
+                self.forward_backward = autograd.jit(forward_backward)
         else:
             import torch
 
@@ -374,8 +528,11 @@ class W5(Engine):
             s = (a * b + c).sum()  # forward
             g = np.ones_like(a)  # backward: sum spreads 1, + passes it, * swaps the factors
             return s, [g * b, g * a, g]
-        s = (a * b + c).sum()
-        s.backward()
+        if self.kind == "ours-jit":
+            s = self.forward_backward()
+        else:
+            s = (a * b + c).sum()
+            s.backward()
         grads = [a.grad, b.grad, c.grad]
         a.grad = b.grad = c.grad = None
         return np.asarray(s.detach() if hasattr(s, "detach") else s).item(), grads
@@ -384,7 +541,8 @@ class W5(Engine):
         if self.single:
             out = self.a * self.b
             return _result(0.0, [np.asarray(out.detach() if hasattr(out, "detach") else out)])
-        s, grads = self.run()
+        for _ in range(3 if self.kind == "ours-jit" else 1):  # jit: the checked call replays
+            s, grads = self.run()
         return _result(s, [np.asarray(g) for g in grads])
 
     def step(self) -> None:
@@ -394,9 +552,18 @@ class W5(Engine):
             self.run()
 
 
+EAGER_TWIN = {"W1": "ours-Value", "W3-100": "ours-nn", "W3-32": "ours-nn", "W4": "ours-nn",
+              "W5": "ours"}
+"""The eager engine whose step a jitted engine's first calls are compared with."""
+
+
 def make(workload: str, engine: str, quick: bool) -> Engine:
     """The engine object for a workload name (W1, W2, W3-100, W3-32, W4, W5, W5-op)."""
     if workload == "W1":
+        if engine == "ours-jit":
+            return W1Jit(engine, quick)
+        if engine == "python-floor":
+            return W1Floor(engine, quick)
         return W1(engine, quick)
     if workload == "W2":
         return W2(engine, quick)

@@ -26,13 +26,16 @@ def test_quick_benchmarks_run_check_every_engine_and_write_the_table(tmp_path):
     text = md.read_text()
     for workload in ("W1", "W2", "W3-100", "W3-32", "W4", "W5", "W5-op"):
         assert f"**{workload}**" in text
-    for engine in ("micrograd", "ours-Value", "ours-nn", "ours-ops", "torch", "numpy"):
+    engines = ("micrograd", "ours-Value", "ours-nn", "ours-ops", "ours-jit", "python-floor")
+    for engine in (*engines, "torch", "numpy"):
         assert f"| {engine} |" in text or f"| {engine}-" in text
     assert "wrong results" not in text  # every engine agreed with its baseline
     assert "RecursionError" not in text  # quick chains stay under micrograd's limit
     bars = text.split("**Targets**")[1]
     measured = [line for line in bars.splitlines() if line.startswith("| W") and "W2" not in line]
-    assert len(measured) == 8 and not any("not measured" in line for line in measured)
+    # 8 eager bars, 6 of autograd.jit's speed, 5 of its first call (W1, W3-100, W3-32, W4, W5)
+    assert len(measured) == 8 + 6 + 5 and not any("not measured" in line for line in measured)
+    assert text.count("'s first call (tracing) took") == 5
 
 
 def test_chains_quick():
