@@ -120,6 +120,9 @@ def _value_out(data: float) -> Value:
     return Value._make(Value, data, None, (), (), None, ())
 
 
+_NO_KWARGS: dict[str, tuple[str, Any]] = {}
+
+
 class _Call:
     """A line that calls a primitive's forward or a VJP rule: kept apart so that compiling can
     write it as inlined expressions (`autograd.inlining`), with the values it had when traced."""
@@ -132,11 +135,24 @@ class _Call:
         fn: Any,
         name: str,
         args: list[str],
-        values: list[Any],
+        values: tuple[Any, ...],
         kwargs: dict[str, tuple[str, Any]],
     ) -> None:
         self.out, self.fn, self.name, self.args = out, fn, name, args
         self.values, self.kwargs = values, kwargs
+
+    def __eq__(self, other: object) -> bool:
+        """The same line of the program (the traced values aside): what two traces compare."""
+        return (
+            isinstance(other, _Call)
+            and self.name == other.name
+            and self.out == other.out
+            and self.args == other.args
+            and [e for e, _ in self.kwargs.values()] == [e for e, _ in other.kwargs.values()]
+            and list(self.kwargs) == list(other.kwargs)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
 
     def __str__(self) -> str:
         items = self.args + [f"{k}={expr}" for k, (expr, _) in self.kwargs.items()]
@@ -271,15 +287,18 @@ class _Tracer:
         self,
         fn: Any,
         args: list[str],
-        values: list[Any],
+        values: tuple[Any, ...],
         kwargs: dict[str, Any] | None,
         out: Any,
         fresh: bool = False,
     ) -> str:
-        v = self.var()
-        kw = {k: (self.value(x), x) for k, x in (kwargs or {}).items()}
-        self.lines.append(_Call(v, fn, self.const(fn), args, list(values), kw))
-        self._made(v, out, fresh)
+        self.n += 1
+        v = f"v{self.n}"
+        kw = {k: (self.value(x), x) for k, x in kwargs.items()} if kwargs else _NO_KWARGS
+        name = self.const_index.get(id(fn)) or self.const(fn)
+        self.lines.append(_Call(v, fn, name, args, values, kw))
+        if out.__class__ is not float:  # floats only ever travel inside nodes: no lookup
+            self._made(v, out, fresh)
         return v
 
     def _made(self, v: str, out: Any, fresh: bool) -> None:
@@ -287,7 +306,8 @@ class _Tracer:
             self.keep.append(out)
             if id(out) not in self.objs:
                 self.objs[id(out)] = v
-        self.fresh[v] = fresh
+        if fresh:
+            self.fresh[v] = fresh
 
     # what the engine reports
     def forward(
@@ -299,6 +319,7 @@ class _Tracer:
         others: tuple[Node, ...],
         kwargs: dict[str, Any] | None,
     ) -> None:
+        node_var = self.node_var
         exprs = []
         for r, n in zip(raw, inputs, strict=True):
             if n is None:
@@ -306,8 +327,12 @@ class _Tracer:
                     if o._data is r:
                         n = o
                         break
-            exprs.append(self.data(n) if n is not None else self.value(r))
-        v = self.emit_call(prim.forward, exprs, list(raw), kwargs, node._data)
+                else:
+                    exprs.append(self.value(r))
+                    continue
+            name = node_var.get(id(n))
+            exprs.append(name if name is not None else self.data(n))
+        v = self.emit_call(prim.forward, exprs, raw, kwargs, node._data)
         self.keep.append(node)
         self.internal.add(id(node))
         self.node_var[id(node)] = v
@@ -351,14 +376,14 @@ class _Tracer:
                 "was called: jit replays only graphs built inside the function"
             )
         exprs = [str(self.pvar[k]), self.node_var[id(node)], *args]
-        values = [g, node._data, *node._args]
-        aliased = (
-            id(gp) in self.objs
-            or (gp.__class__ is np.ndarray and gp.base is not None)
-            or gp.__class__ is not np.ndarray
-        )
-        t = self.emit_call(rule, exprs, values, node._kwargs, gp, fresh=not aliased)
-        if parent._shaped:
+        values = (g, node._data, *node._args)
+        if not parent._shaped:  # a Value's gradient: a float, never stored by reference
+            t = self.emit_call(rule, exprs, values, node._kwargs, gp)
+        else:
+            private = (
+                gp.__class__ is np.ndarray and gp.base is None and id(gp) not in self.objs
+            )  # a new array nobody else holds: a store may keep it
+            t = self.emit_call(rule, exprs, values, node._kwargs, gp, fresh=private)
             pd = parent._data
             if gp.__class__ is not np.ndarray or gp.dtype is not pd.dtype or gp.shape != pd.shape:
                 fitted = fit_shape(gp, pd.shape, pd.dtype, node._prim)
@@ -372,7 +397,12 @@ class _Tracer:
         if first:
             self.pvar[j] = t
         else:
-            self.pvar[j] = self.emit(f"{self.pvar[j]} + {t}", None, fresh=parent._shaped)
+            self.n += 1
+            total = f"v{self.n}"
+            self.lines.append(f"{total} = {self.pvar[j]} + {t}")
+            if parent._shaped:
+                self.fresh[total] = True
+            self.pvar[j] = total
 
     def store(self, leaves: list[int], kept: list[int]) -> None:
         for k in leaves + kept:
@@ -576,17 +606,19 @@ class _Program:
         self.head = lines
         self.tail = f"    return {_build(out_tree, iter(outs))}"
         self.tracer: _Tracer | None = tracer  # until compiled: the traced values, for inlining
-        self.source = "\n".join([*lines, *("    " + str(line) for line in tracer.lines), self.tail])
+        self.lines = tracer.lines
+        self.source = ""  # written when compiled
         self.out_tree = out_tree
         self.run: Callable[[list[Any]], list[Any]] | None = None
 
     def same_as(self, other: _Program) -> str | None:
         """Why two traces of one signature differ, or None if they are the same program."""
-        if self.source != other.source:
-            mine, theirs = self.source.splitlines(), other.source.splitlines()
+        mine, theirs = [*self.head, *self.lines, self.tail], [*other.head, *other.lines, other.tail]
+        if mine != theirs:
             for n, (a, b) in enumerate(zip(mine, theirs, strict=False)):
                 if a != b:
-                    return f"line {n} of the program was {a.strip()!r}, then {b.strip()!r}"
+                    a, b = str(a).strip(), str(b).strip()
+                    return f"line {n} of the program was {a!r}, then {b!r}"
             return f"the program had {len(mine)} lines, then {len(theirs)}"
         for n, (a, b) in enumerate(zip(self.consts, other.consts, strict=True)):
             if not _same_const(a, b):
