@@ -19,9 +19,10 @@ import builtins
 import functools
 import inspect
 import operator
+import re
 import textwrap
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -36,6 +37,7 @@ OPERATORS = {  # a forward that is Python's own operator: written as the operato
     operator.neg: "(-{0})",
 }
 
+_PLACEHOLDER = re.compile(r"_jit_arg(\d+)_")
 STATIC_ATTRS = {"ndim", "shape", "dtype", "size", "__class__", "kind", "itemsize"}
 STATIC_CALLS = {isinstance, getattr, len, type, hasattr}
 _MAX_DEPTH = 4
@@ -107,25 +109,56 @@ class Inliner:
     def __init__(self, const: Callable[[Any], str]) -> None:
         self.const = const  # the tracer's: a name for any object in the program's namespace
         self.count = 0
+        self.decided = False  # a static test or a traced value was read (the result may vary)
+        self.templates: dict[Any, str | None] = {}  # pure expressions, by function and names
+        self.constants: set[str] = set()  # the marks that stand for constants of the program
 
     def fresh(self) -> str:
         self.count += 1
         return f"i{self.count}"
 
     def call(
-        self, fn: Any, args: list[str], values: list[Any], kwargs: dict[str, tuple[str, Any]]
+        self,
+        fn: Any,
+        args: list[str],
+        values: Sequence[Any],
+        kwargs: dict[str, tuple[str, Any]],
     ) -> tuple[list[str], str] | None:
-        """(lines, expression of the result) for `fn(*args, **kwargs)`, or None to call it."""
-        try:
-            return self._call(fn, args, values, kwargs, 0)
-        except _Bail:
+        """(lines, expression of the result) for `fn(*args, **kwargs)`, or None to call it.
+
+        A function whose inlining decides nothing (a lambda of arithmetic) is rewritten once;
+        later calls fill its template with their own names."""
+        key = (fn, len(args), tuple(kwargs))
+        template = self.templates.get(key, "")
+        if template is None:
             return None
+        names = [*args, *(expr for expr, _ in kwargs.values())]
+        if template:
+            return [], _PLACEHOLDER.sub(lambda m: names[int(m.group(1))], template)
+        marks = [f"_jit_arg{i}_" for i in range(len(names))]
+        self.constants = {m for m, name in zip(marks, names, strict=True) if _constant(name)}
+        marked = {
+            k: (mark, value)
+            for (k, (_, value)), mark in zip(kwargs.items(), marks[len(args) :], strict=True)
+        }
+        self.decided = False
+        try:
+            lines, expr = self._call(fn, marks[: len(args)], values, marked, 0)
+        except _Bail:
+            self.templates[key] = None
+            return None
+        if not lines and not self.decided:
+            self.templates[key] = expr
+        def fill(text: str) -> str:
+            return _PLACEHOLDER.sub(lambda m: names[int(m.group(1))], text)
+
+        return [fill(line) for line in lines], fill(expr)
 
     def _call(
         self,
         fn: Any,
         args: list[str],
-        values: list[Any],
+        values: Sequence[Any],
         kwargs: dict[str, tuple[str, Any]],
         depth: int,
     ) -> tuple[list[str], str]:
@@ -153,7 +186,7 @@ class Inliner:
         fn: types.FunctionType,
         spec: ast.arguments,
         args: list[str],
-        values: list[Any],
+        values: Sequence[Any],
         kwargs: dict[str, tuple[str, Any]],
     ) -> dict[str, tuple[str, Any]]:
         if spec.posonlyargs or spec.vararg or spec.kwarg:
@@ -380,6 +413,7 @@ class _Scope:
 
     # values at trace time, for the static decisions
     def value(self, node: ast.expr) -> Any:
+        self.inliner.decided = True
         names = {n: v for n, (_, v) in self.env.items()}
         code = compile(ast.Expression(node), "<inline>", "eval")
         scope = dict(self.fn.__globals__)
@@ -402,7 +436,8 @@ class _Scope:
             if isinstance(n, ast.Name) and n.id in self.env:
                 # a setting fixed in the program, or a name under a static attribute, or one
                 # tested for None
-                parent_ok = _constant(self.env[n.id][0])
+                expr = self.env[n.id][0]
+                parent_ok = expr in self.inliner.constants or _constant(expr)
                 for p in ast.walk(node):
                     if isinstance(p, ast.Attribute) and p.value is n and p.attr in STATIC_ATTRS:
                         parent_ok = True

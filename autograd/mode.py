@@ -172,8 +172,10 @@ def effect(func: Callable[P, R]) -> Callable[P, R]:
     a traced program: `autograd.jit` records the call with its arguments and makes it again at
     every replay, instead of recording what happens inside. Outside tracing it costs one test.
 
-    The function must return None, and its arguments must be objects that outlive the call
-    (an optimiser, a module, parameters), not numbers computed inside the traced function.
+    Its arguments must be objects that outlive the call (an optimiser, a module, parameters),
+    not numbers computed inside the traced function; what it returns is the traced call's (a
+    number it returns, used in the function, is a constant of the trace: a second trace that
+    sees another number is refused).
     """
 
     @functools.wraps(func)
@@ -187,11 +189,6 @@ def effect(func: Callable[P, R]) -> Callable[P, R]:
             result = func(*args, **kwargs)
         finally:
             MODE.reset(token)
-        if result is not None:
-            raise TracingError(
-                f"{func.__qualname__} is an autograd effect but returned {type(result).__name__}; "
-                "effects must return None"
-            )
         return result
 
     return wrapper

@@ -54,7 +54,10 @@ def _index(index: Any) -> Any:
     if isinstance(index, tuple):
         return tuple(_index(i) for i in index)
     if isinstance(index, Tensor):
-        concrete("indexing with a Tensor")
+        concrete(
+            "indexing with a Tensor (integer and boolean arguments of a jitted function "
+            "arrive as float Tensors)"
+        )
         return index._data
     if isinstance(index, list):
         return np.asarray(index)
@@ -362,6 +365,8 @@ class Tensor(Node):
         """The same data, cut from the graph (shares memory and version, requires no grad)."""
         t = Tensor._make(Tensor, self._data, None, (), (), None, ())
         t._vbox = self._shared_version()
+        if MODE.get() & TRACE:  # the same numbers in autograd.jit's program
+            TRACER.get().alias(t, self)
         return t
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:

@@ -45,16 +45,18 @@ import functools
 import gc
 import math
 import os
+import re
 import threading
+import types
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from autograd.graph import Node, fit_shape, mark_dirty
+from autograd.graph import _STORE_LOCK, Node, fit_shape, mark_dirty
 from autograd.inlining import Inliner
-from autograd.mode import MODE, TRACE, TRACER, TracingError, effect
+from autograd.mode import ANOMALY, MODE, TRACE, TRACER, TracingError, effect
 from autograd.tensors import Tensor, _floating
 from autograd.value import Value
 
@@ -88,6 +90,12 @@ def on_data(fn: Callable[..., Any], *args: Any) -> Any:
         result = fn(*raws)
     finally:
         MODE.reset(token)
+    if result is not None and result.__class__ is not np.ndarray:
+        raise TracingError(
+            f"autograd.on_data({getattr(fn, '__name__', fn)!r}, ...) inside a function traced by "
+            f"autograd.jit returned a {type(result).__name__}: only an array (or None) can be "
+            "replayed; a Python number made from the data would be a constant of the trace"
+        )
     tracer.emit(f"{tracer.const(fn)}({', '.join(exprs)})", result)
     return result
 
@@ -112,12 +120,46 @@ def _setitem(target: np.ndarray, index: Any, value: Any) -> None:
     target[index] = value
 
 
+_NO_GRAPH = (
+    "a result of a function compiled by autograd.jit has no graph (the replay makes none): "
+    "call backward() inside the function, or run it with autograd.jit(fn, enabled=False)"
+)
+
+
+class ResultTensor(Tensor):
+    """What a jitted function returns for a Tensor it computed: the numbers, without a graph."""
+
+    __slots__ = ()
+
+    def backward(self, *args: Any, **kwargs: Any) -> None:
+        raise TracingError(_NO_GRAPH)
+
+
+class ResultValue(Value):
+    """What a jitted function returns for a Value it computed: the number and its gradient (as
+    the function left it), without a graph."""
+
+    __slots__ = ()
+
+    def backward(self, create_graph: bool = False) -> None:
+        raise TracingError(_NO_GRAPH)
+
+
 def _tensor_out(data: Any) -> Tensor:
-    return Tensor._leaf(data if data.__class__ is np.ndarray else np.asarray(data))
+    return Tensor._make(ResultTensor, data, None, (), (), None, ())
 
 
-def _value_out(data: float) -> Value:
-    return Value._make(Value, data, None, (), (), None, ())
+def _value_out(data: float, grad: float = 0.0, reached: bool = False) -> Value:
+    v = Value._make(ResultValue, data, None, (), (), None, ())
+    v.grad, v._reached = grad, reached
+    return v
+
+
+def _result_of(node: Node) -> Node:
+    """The first calls' result: what a replay returns for the node `node`."""
+    if node._shaped:
+        return _tensor_out(node._data)
+    return _value_out(node._data, node.grad, node.has_grad)
 
 
 _NO_KWARGS: dict[str, tuple[str, Any]] = {}
@@ -176,7 +218,8 @@ def _literal(x: Any) -> str | None:
 class _Tracer:
     """Writes down, as lines of Python, what the engine does during one traced call."""
 
-    def __init__(self, args: list[tuple[Node, str]]) -> None:
+    def __init__(self, args: list[tuple[Node, str]], arrays: dict[int, str] | None = None) -> None:
+        self.arrays = arrays or {}  # id(stand-in Tensor of an array argument) -> "A[i]"
         self.lines: list[str | _Call] = []
         self.consts: list[Any] = []  # c0, c1, ...: constants, rules, primitives' forwards
         self.const_index: dict[int, str] = {}
@@ -198,6 +241,8 @@ class _Tracer:
             self.objs[id(node._data)] = f"{name}d"
         self.pvar: list[str | None] = []
         self.pnodes: list[Node] = []
+        self.value_grads: dict[int, str] = {}  # id(intermediate Value) -> its gradient
+        self.results: dict[int, str] = {}  # id(returned node) -> its variable in the replay
 
     # names
     def var(self) -> str:
@@ -246,9 +291,6 @@ class _Tracer:
         """The expression of a node's numbers, read afresh for nodes from outside the trace."""
         name = self.node_var.get(id(node))
         if name is not None:
-            return name
-        name = self.objs.get(id(node._data))
-        if name is not None:  # a view or detached copy of a traced array
             return name
         k = self.external(node)
         if k not in self.loaded:
@@ -333,10 +375,19 @@ class _Tracer:
             name = node_var.get(id(n))
             exprs.append(name if name is not None else self.data(n))
         v = self.emit_call(prim.forward, exprs, raw, kwargs, node._data)
+        if node._shaped and node._data.ndim == 0:  # a forward may give a numpy scalar: the
+            self.lines.append(f"{v} = {self.const(np.asarray)}({v})")  # node holds an array
         self.keep.append(node)
         self.internal.add(id(node))
         self.node_var[id(node)] = v
         self.node_args[id(node)] = tuple(exprs)
+
+    def alias(self, node: Node, source: Node) -> None:
+        """`node` holds `source`'s data (`detach()`): the same expression, no line."""
+        self.keep.append(node)
+        self.node_var[id(node)] = self.data(source)
+        if id(source) in self.internal:
+            self.internal.add(id(node))
 
     def leaf(self, node: Node, data: Any, dtype: Any) -> None:
         """A leaf made inside the function: a fresh copy of its source at every replay."""
@@ -405,14 +456,37 @@ class _Tracer:
             self.pvar[j] = total
 
     def store(self, leaves: list[int], kept: list[int]) -> None:
+        """The pass's `.grad` writes, under the engine's lock (as `graph.store` makes them)."""
+        self.lines.append(f"{self.const(_STORE_LOCK)}.acquire()")
+        self.lines.append("try:")
+        start = len(self.lines)
+        self._stores(leaves, kept)
+        self.lines[start:] = ["    " + str(line) for line in self.lines[start:]]
+        if len(self.lines) == start:
+            self.lines.append("    pass")
+        self.lines.append("finally:")
+        self.lines.append(f"    {self.const(_STORE_LOCK)}.release()")
+        self.pvar = []
+        self.pnodes = []
+
+    def _stores(self, leaves: list[int], kept: list[int]) -> None:
         for k in leaves + kept:
             g = self.pvar[k]
             if g is None:
                 continue
             node = self.pnodes[k]
+            if id(node) in self.internal:
+                if node._shaped and node._prim is None:
+                    self.obj(node)  # raises: a leaf made inside cannot keep a gradient
+                if node._shaped:
+                    raise TracingError(
+                        "retain_grad() on a tensor made inside a function traced by "
+                        "autograd.jit: the replay makes no such tensor to hold the gradient; "
+                        "return what you need from the function instead"
+                    )
+                self.value_grads[id(node)] = g  # an intermediate Value: kept if returned
+                continue
             if not node._shaped:
-                if id(node) in self.internal:
-                    continue  # an intermediate Value: no object holds it in the replay
                 o = self.obj(node)
                 self.lines.append(f"{o}.grad = {o}.grad + {g}; {o}._reached = True")
             else:  # graph.store for one tensor: accumulate, or keep a private first gradient
@@ -421,8 +495,6 @@ class _Tracer:
                 self.lines.append(
                     f"{o}.grad = {first} if {o}.grad is None else {self.const(_sum)}({o}.grad, {g})"
                 )
-        self.pvar = []
-        self.pnodes = []
 
     def effect(
         self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -431,7 +503,12 @@ class _Tracer:
         for a in args:
             if isinstance(a, Node):
                 if func is mark_dirty.__wrapped__ and id(a) in self.internal:  # type: ignore[attr-defined]
-                    continue  # a version count of a tensor that exists only in this call
+                    owner = self._version_owner(a)
+                    if owner is not None:  # a view of a tensor that outlives the call
+                        exprs.append(owner)
+                    continue  # else a version count of a tensor that exists only in this call
+                if func is mark_dirty.__wrapped__ and id(a) in self.arrays:  # type: ignore[attr-defined]
+                    continue  # the stand-in of an array argument: its versions are its own
                 exprs.append(self.obj(a))
             else:
                 exprs.append(self.const(a))
@@ -440,22 +517,42 @@ class _Tracer:
         self.lines.append(f"{self.const(func)}({', '.join(exprs)})")
         self.loaded.clear()  # an effect may have replaced arrays: read them again
 
+    def _version_owner(self, t: Any) -> str | None:
+        """An argument or outside tensor that shares `t`'s version record (`t` views it)."""
+        box = getattr(t, "_vbox", None)
+        if box is None:
+            return None
+        for node in self.keep:
+            if isinstance(node, Tensor) and node._vbox is box and id(node) not in self.internal:
+                return self.obj(node)
+        return None
+
     def inplace(self, op: Any, target: Tensor, index: Any, operand: Any) -> None:
         """`t += x` (op a ufunc) or `t[index] = x` (op None), recorded on the raw arrays."""
         src = self.data(operand) if isinstance(operand, Node) else self.raw(operand)
         dest = self.data(target)
         if op is None:
-            self.lines.append(f"{self.const(_setitem)}({dest}, {self.const(index)}, {src})")
+            self.lines.append(f"{self.const(_setitem)}({dest}, {self.value(index)}, {src})")
         else:
             self.lines.append(f"{self.const(_inplace)}({self.const(op)}, {dest}, {src})")
 
     def result(self, obj: Any) -> str:
         """The expression that rebuilds one leaf of the function's result in the replay."""
         if isinstance(obj, Node):
-            if id(obj) in self.internal:
-                maker = _tensor_out if obj._shaped else _value_out
-                return f"{self.const(maker)}({self.data(obj)})"
-            return self.obj(obj)
+            if id(obj) in self.arrays:  # an array argument, returned: the caller's array
+                return self.arrays[id(obj)]
+            if id(obj) not in self.internal:
+                return self.obj(obj)
+            name = self.results.get(id(obj))
+            if name is None:
+                if obj._shaped:
+                    made = f"{self.const(_tensor_out)}({self.data(obj)})"
+                else:
+                    grad = self.value_grads.get(id(obj))
+                    reached = ", True" if grad is not None else ""
+                    made = f"{self.const(_value_out)}({self.data(obj)}, {grad or 0.0}{reached})"
+                name = self.results[id(obj)] = self.emit(made)
+            return name
         return self.const(obj)
 
 
@@ -542,6 +639,7 @@ def _flatten(obj: Any, leaves: list[Any]) -> Any:
 
 
 _CONTAINERS = (list, tuple, dict)
+_ARRAY_KINDS = (np.ndarray, np.integer)
 _CHANGED = object()  # what a replay returns when an outside tensor no longer fits
 
 
@@ -561,18 +659,44 @@ def _unflatten(tree: Any, leaves: Any) -> Any:
 
 
 def _key(x: Any) -> Any:
-    """What a replay depends on for one argument leaf."""
-    if x.__class__ is np.ndarray:
+    """What a replay depends on for one argument leaf.
+
+    Arrays and Tensors that need no gradient count by shape and dtype (new data each call is
+    what a program is for); Tensors that require grad and Values by identity, since the replay
+    writes their `.grad` (they are parameters: pass the same ones, or a new one traces again);
+    numbers by their exact bits (-0.0 is not 0.0); other objects by identity.
+    """
+    cls = x.__class__
+    if cls is np.ndarray:
         return (np.ndarray, x.shape, x.dtype.str)
+    if cls is float:
+        return (float, x.hex())
     if isinstance(x, Tensor):
-        return (Tensor, x._data.shape, x._data.dtype.str, x.requires_grad)
+        if x.requires_grad:
+            return (Tensor, id(x), x._data.shape, x._data.dtype.str)
+        return (Tensor, x._data.shape, x._data.dtype.str)
     if isinstance(x, Value):
-        return (Value,)
+        return (Value, id(x))
     if isinstance(x, np.ndarray):
-        return (np.ndarray, x.shape, x.dtype.str)
-    if isinstance(x, (np.generic, int, float, complex, str, bytes, bool, type(None))):
-        return (type(x), x)
-    return (object, id(x))  # an object (a model, a list of Values...): by identity
+        return (np.ndarray, cls, x.shape, x.dtype.str)
+    if isinstance(x, (float, np.floating)):
+        return (cls, float(x).hex())
+    if isinstance(x, (np.generic, int, complex, str, bytes, bool, type(None))):
+        return (cls, x)
+    return (object, id(x))
+
+
+def _by_identity(x: Any) -> bool:
+    """True for an argument leaf that `_key` names by identity (kept alive by the cache)."""
+    if isinstance(x, Tensor):
+        return x.requires_grad
+    return not isinstance(x, (np.ndarray, np.generic, int, float, complex, str, bytes, type(None)))
+
+
+def _aliases(leaves: list[Any]) -> tuple[int, ...]:
+    """For each leaf, the first leaf that is the same object: `f(w, w)` is not `f(w, u)`."""
+    first: dict[int, int] = {}
+    return tuple(first.setdefault(id(x), i) for i, x in enumerate(leaves))
 
 
 class _Program:
@@ -583,7 +707,8 @@ class _Program:
         self.externals = tracer.externals
         self.kinds = kinds
         self.shapes = [
-            (e._data.shape, e._data.dtype) if e._shaped else None for e in self.externals
+            (e._data.shape, e._data.dtype, e.requires_grad) if e._shaped else None
+            for e in self.externals
         ]
         lines = ["def run(A):"]
         guards = []
@@ -592,7 +717,8 @@ class _Program:
                 d, dtype = f"E{k}._data", tracer.const(e._data.dtype)
                 guards.append(
                     f"{d}.shape != {e._data.shape!r} or "
-                    f"({d}.dtype is not {dtype} and {d}.dtype != {dtype})"
+                    f"({d}.dtype is not {dtype} and {d}.dtype != {dtype}) or "
+                    f"E{k}.requires_grad is not {e.requires_grad}"
                 )
         if guards:  # an outside tensor of another shape: trace again (see Jit.__call__)
             lines.append(f"    if {' or '.join(guards)}:")
@@ -601,8 +727,10 @@ class _Program:
             if kind is Tensor or kind is Value:
                 lines.append(f"    a{i} = A[{i}]")
                 lines.append(f"    a{i}d = a{i}._data")
-            elif kind is np.ndarray or kind is np.integer:
+            elif kind is np.ndarray:
                 lines.append(f"    a{i}d = A[{i}]")
+            elif kind is np.integer:  # integers and booleans reach fn as float64
+                lines.append(f"    a{i}d = _floating(A[{i}], None)")
         self.head = lines
         self.tail = f"    return {_build(out_tree, iter(outs))}"
         self.tracer: _Tracer | None = tracer  # until compiled: the traced values, for inlining
@@ -642,7 +770,12 @@ class _Program:
                     body.append(f"{line.out} = {expr}")
                     continue
             body.append(str(line))
-        self.source = "\n".join([*self.head, *("    " + line for line in body), self.tail])
+        text = "\n".join(body) + self.tail
+        head = list(self.head)
+        for i, kind in enumerate(self.kinds):
+            if kind in _ARRAY_KINDS and re.search(rf"\ba{i}\b", text):  # (an effect's argument)
+                head.append(f"    a{i} = {tracer.const(Tensor._leaf)}(a{i}d)")
+        self.source = "\n".join([*head, *("    " + line for line in body), self.tail])
         self.tracer = None  # the traced values are no longer needed
         namespace: dict[str, Any] = {f"c{n}": c for n, c in enumerate(self.consts)}
         namespace.update({f"E{n}": e for n, e in enumerate(self.externals)})
@@ -665,6 +798,11 @@ class _Program:
                     return (
                         f"a tensor the function reads from outside ({_describe(e)}) was "
                         f"{expected[0]} {expected[1]} when traced and is now {d.shape} {d.dtype}"
+                    )
+                if e.requires_grad != expected[2]:
+                    return (
+                        f"a tensor the function reads from outside ({_describe(e)}) had "
+                        f"requires_grad={expected[2]} when traced, now {e.requires_grad}"
                     )
         return None
 
@@ -698,6 +836,15 @@ def _same_const(a: Any, b: Any) -> bool:
         return a.keys() == b.keys() and all(_same_const(a[k], b[k]) for k in a)
     if hasattr(a, "__self__") and hasattr(a, "__func__"):  # bound methods are made per access
         return a.__self__ is b.__self__ and a.__func__ is b.__func__
+    if isinstance(a, types.FunctionType):  # a lambda written inside the function: made per call
+        def cells(f: types.FunctionType) -> list[Any]:
+            return [c.cell_contents for c in f.__closure__ or ()]
+
+        return (
+            a.__code__ is b.__code__
+            and _same_const(a.__defaults__, b.__defaults__)
+            and _same_const(cells(a), cells(b))
+        )
     return False
 
 
@@ -722,14 +869,21 @@ class Jit:
         if enabled is None:
             enabled = os.environ.get("AUTOGRAD_JIT", "1") not in ("0", "false", "off", "")
         self.enabled = enabled
-        self.cache: dict[Any, tuple[int, _Program]] = {}
+        self.cache: dict[Any, tuple[int, _Program, list[Any]]] = {}
         self.__name__ = getattr(fn, "__name__", "function")
         self.traces = 0
         self._lock = threading.Lock()
         functools.update_wrapper(self, fn)
 
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        """As a method: the instance is the first argument (a leaf of the signature)."""
+        return self if obj is None else functools.partial(self, obj)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not self.enabled or MODE.get() & TRACE:  # inside another trace: part of it
+        mode = MODE.get()
+        if not self.enabled or mode & (TRACE | ANOMALY):
+            # inside another trace it is part of that one; anomaly detection checks every
+            # operation's result, which a replay does not make: both run eagerly
             return self.fn(*args, **kwargs)
         if not kwargs and not any(x.__class__ in _CONTAINERS for x in args):
             leaves: list[Any] = list(args)  # the usual call: no structure to walk
@@ -738,12 +892,13 @@ class Jit:
             leaves = []
             tree = _flatten((args, kwargs), leaves)
         try:
-            key = (tree, tuple(map(_key, leaves)))
+            aliases = _aliases(leaves) if len(leaves) > 1 else ()
+            key = (tree, tuple(map(_key, leaves)), mode, aliases)
             entry = self.cache.get(key)
         except TypeError as e:
             raise TypeError(f"jit: an argument of {self.__name__} is not hashable: {e}") from None
         if entry is not None:
-            epoch, program = entry
+            epoch, program, _ = entry
             if epoch == _EPOCH[0] and program.run is not None:
                 result = program.run(leaves)
                 if result is not _CHANGED:
@@ -754,8 +909,9 @@ class Jit:
             elif epoch != _EPOCH[0]:
                 entry = None
         result, program = self._trace(leaves, tree)
+        held = [x for x in leaves if _by_identity(x)]  # their ids are in the key: keep them
         if entry is None:
-            self.cache[key] = (_EPOCH[0], program)
+            self.cache[key] = (_EPOCH[0], program, held)
             self.traces += 1
             if self.traces == MAX_SIGNATURES + 1:
                 warnings.warn(
@@ -765,7 +921,7 @@ class Jit:
                     stacklevel=2,
                 )
             return result
-        _, first = entry
+        _, first, _ = entry
         why = first.same_as(program)
         if why is not None:
             del self.cache[key]
@@ -777,35 +933,43 @@ class Jit:
                 "autograd.jit(fn, enabled=False)"
             )
         program.compile()
-        self.cache[key] = (_EPOCH[0], program)
+        self.cache[key] = (_EPOCH[0], program, held)
         return result
 
     def _trace(self, leaves: list[Any], tree: Any) -> tuple[Any, _Program]:
         call_leaves: list[Any] = []
         kinds: list[Any] = []
         named: list[tuple[Node, str]] = []
-        tracer_objs: list[tuple[np.ndarray, str]] = []
+        proxies: dict[int, Any] = {}  # id(proxy) -> the caller's object
         for i, x in enumerate(leaves):
-            if isinstance(x, np.ndarray) and x.dtype.kind == "f":
-                t = Tensor._leaf(x)  # the caller's array itself, as fn would get it eagerly
-                named.append((t, f"a{i}"))
-                call_leaves.append(t)
-                kinds.append(np.ndarray)
-            elif isinstance(x, np.ndarray):  # labels, indices: passed as they are
-                tracer_objs.append((x, f"a{i}d"))
-                call_leaves.append(x)
-                kinds.append(np.integer)
+            if isinstance(x, np.ndarray) and x.dtype.kind in "fiub":
+                # numbers reach fn as a Tensor, so that everything done with them is recorded
+                # (or refused); floats without a copy, integers and booleans as float64
+                t = Tensor._leaf(x if x.dtype.kind == "f" else _floating(x, None))
+                kinds.append(np.ndarray if x.dtype.kind == "f" else np.integer)
+            elif isinstance(x, Tensor) and not x.requires_grad:
+                # a stand-in sharing the data and the version: fn's other ways to the same
+                # tensor (a closure) stay the outside tensor, read afresh at each replay
+                t = Tensor._leaf(x._data)
+                t._vbox = x._shared_version()
+                t.label = x.label
+                kinds.append(Tensor)
             elif isinstance(x, Node):
                 named.append((x, f"a{i}"))
                 call_leaves.append(x)
                 kinds.append(Tensor if isinstance(x, Tensor) else Value)
+                continue
             else:
                 call_leaves.append(x)
                 kinds.append(None)
-        tracer = _Tracer(named)
-        for x, name in tracer_objs:
-            tracer.objs[id(x)] = name
-            tracer.keep.append(x)
+                continue
+            proxies[id(t)] = x
+            named.append((t, f"a{i}"))
+            call_leaves.append(t)
+        arrays = {
+            id(t): f"A[{name[1:]}]" for t, name in named if kinds[int(name[1:])] in _ARRAY_KINDS
+        }
+        tracer = _Tracer(named, arrays)
         args, kwargs = _unflatten(tree, iter(call_leaves))
         _patch(True)
         t_token = TRACER.set(tracer)
@@ -823,6 +987,19 @@ class Jit:
             MODE.reset(m_token)
             TRACER.reset(t_token)
             _patch(False)
+        # the traced call returns what a replay returns: results without graph, the caller's
+        # own objects for arguments
+        made: dict[int, Any] = {}
+        returned = []
+        for x in out_leaves:
+            if id(x) in proxies:
+                x = proxies[id(x)]
+            elif isinstance(x, Node) and id(x) in tracer.internal:
+                if id(x) not in made:
+                    made[id(x)] = _result_of(x)
+                x = made[id(x)]
+            returned.append(x)
+        result = _unflatten(out_tree, iter(returned))
         return result, _Program(tracer, out_tree, outs, kinds)
 
 

@@ -40,6 +40,30 @@ Shape = tuple[int, ...]
 _PARAM_NAMES = "_parameter_names"  # attribute holding the names assigned as parameters
 
 
+class _Modules(list):  # type: ignore[type-arg]
+    """A list attribute of a module: a plain list that also tells `autograd.jit` when its items
+    change (`layers[0] = ...`, `layers.append(...)`), as an attribute assignment does."""
+
+    def _changed(name: str) -> Any:  # type: ignore[misc]
+        method = getattr(list, name)
+
+        def changed(self: list[Any], *args: Any, **kwargs: Any) -> Any:
+            result = method(self, *args, **kwargs)
+            structure_changed()
+            return result
+
+        changed.__name__ = name
+        return changed
+
+    for _name in ("__setitem__", "__delitem__", "__iadd__", "__imul__", "append", "extend",
+                  "insert", "pop", "remove", "clear", "reverse", "sort"):
+        locals()[_name] = _changed(_name)
+    del _name, _changed
+
+    def __reduce_ex__(self, protocol: Any) -> Any:  # pickles and copies as a plain list
+        return (list, (list(self),))
+
+
 class Module:
     """Base class: subclasses set parameters and sub-modules as attributes and define `forward`."""
 
@@ -55,6 +79,8 @@ class Module:
             names.add(name)
         elif names is not None:
             names.discard(name)
+        if value.__class__ is list and any(isinstance(v, Module) for v in value):
+            value = _Modules(value)
         object.__setattr__(self, name, value)
         structure_changed()  # functions autograd.jit traced may have read the old attribute
 

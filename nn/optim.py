@@ -368,6 +368,7 @@ class LRScheduler:
     def lr_at(self, epoch: int) -> float:
         raise NotImplementedError
 
+    @effect
     def step(self) -> float:
         self.epoch += 1
         self.optimizer.lr = self.lr_at(self.epoch)

@@ -33,7 +33,7 @@ def same(a, b) -> bool:
 
 def replays(fn) -> int:
     """How many signatures of a jitted function are compiled (traced twice, then replayed)."""
-    return sum(program.run is not None for _, program in fn.cache.values())
+    return sum(entry[1].run is not None for entry in fn.cache.values())
 
 
 # --- every op --------------------------------------------------------------------------------
@@ -69,12 +69,17 @@ def test_every_op_replays_as_eager(name):
         return out
 
     jitted = autograd.jit(step)
+    # the leaves are parameters: the same objects at every call (a new one would trace again),
+    # with new numbers and no gradient before each call
+    xs = [Tensor(a, requires_grad=True) for a in make_inputs(case, seed=0)]
+    ys = [Tensor(a, requires_grad=True) for a in make_inputs(case, seed=0)]
     for call in range(4):
         arrays = make_inputs(case, seed=call if case.fixed is None else 0)
         shape = case.ours(*[Tensor(a) for a in arrays]).shape
         seed = np.random.default_rng(10 + call).normal(size=shape)
-        xs = [Tensor(a, requires_grad=True) for a in arrays]
-        ys = [Tensor(a, requires_grad=True) for a in arrays]
+        for x, y, a in zip(xs, ys, arrays, strict=True):
+            x.data, y.data = a.copy(), a.copy()
+            x.grad = y.grad = None
         out = jitted(xs, seed)
         expected = step(ys, seed)
         assert same(out, expected), f"{name}, call {call}: result"
@@ -259,10 +264,13 @@ def test_random_graphs_replay_as_eager(graph):
         return out
 
     jitted = autograd.jit(run)
+    xs = [Tensor(v, requires_grad=True) for v in graph.leaves]
+    ys = [Tensor(v, requires_grad=True) for v in graph.leaves]
     for call in range(3):
-        values = [np.asarray(v) + 0.125 * call for v in graph.leaves]
-        xs = [Tensor(v, requires_grad=True) for v in values]
-        ys = [Tensor(v, requires_grad=True) for v in values]
+        for x, y, v in zip(xs, ys, graph.leaves, strict=True):
+            x.data = np.asarray(v, dtype=np.float64) + 0.125 * call
+            y.data = np.asarray(v, dtype=np.float64) + 0.125 * call
+            x.grad = y.grad = None
         assert same(jitted(xs), run(ys))
         for x, y in zip(xs, ys, strict=True):
             assert (x.grad is None) == (y.grad is None)
@@ -308,9 +316,13 @@ def test_micrograd_demo_on_values_replays_as_eager():
 
 def test_value_arguments_are_read_afresh():
     f = autograd.jit(lambda a, b: (a * b + a).tanh())
-    for k in range(4):
-        a, b = Value(0.5 + k), Value(-1.0 * k)
+    a, b = Value(0.5), Value(0.0)
+    for k in range(4):  # the same Values (parameters), new numbers
+        a.data, b.data = 0.5 + k, -1.0 * k
         assert f(a, b).data == (a * b + a).tanh().data
+    assert replays(f) == 1
+    c = Value(2.0)  # another Value is another signature: traced, and right
+    assert f(a, c).data == (a * c + a).tanh().data
 
 
 # --- refusals ---------------------------------------------------------------------------------
@@ -417,6 +429,16 @@ def test_higher_order_inside_the_function_is_refused():
 
     with pytest.raises(TracingError, match="create_graph=True"):
         autograd.jit(f)(Tensor(np.ones(2), requires_grad=True))
+
+
+def test_results_have_no_graph_and_say_so_at_every_call():
+    w = Tensor(np.ones(2), requires_grad=True)
+    f = autograd.jit(lambda x: (w * x).sum())
+    for _ in range(3):  # traced, traced again, replayed: the same kind of result
+        out = f(np.ones(2))
+        assert out.data == 2.0 and not out.requires_grad
+        with pytest.raises(TracingError, match="call backward\\(\\) inside the function"):
+            out.backward()
 
 
 def test_a_tensor_made_inside_cannot_receive_a_gradient():
