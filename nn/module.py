@@ -82,7 +82,8 @@ class Module:
         if value.__class__ is list and any(isinstance(v, Module) for v in value):
             value = _Modules(value)
         object.__setattr__(self, name, value)
-        structure_changed()  # functions autograd.jit traced may have read the old attribute
+        if name != "training":  # (train()/eval() each epoch of fit; no nn module reads it)
+            structure_changed()  # functions autograd.jit traced may have read the old value
 
     def __delattr__(self, name: str) -> None:
         object.__delattr__(self, name)

@@ -562,3 +562,66 @@ def test_copy_of_model_is_a_different_program():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         f(model, X)
+
+
+# --- nn.fit(jit=True) --------------------------------------------------------------------------
+
+FIT_CASES = {
+    "binary_cross_entropy_with_logits": (
+        lambda: nn.datasets.make_moons(90, noise=0.2, seed=1),
+        [8, 1],
+        None,
+    ),
+    "cross_entropy": (
+        lambda: nn.datasets.make_spirals(30, n_classes=3, noise=0.2, seed=1),
+        [8, 3],
+        None,
+    ),
+    "mse": (lambda: nn.datasets.make_moons(90, noise=0.2, seed=1), [8, 1], None),
+}
+
+
+@pytest.mark.parametrize("loss", list(FIT_CASES))
+def test_fit_with_jit_ends_identical_to_eager_fit(loss):
+    data, sizes, _ = FIT_CASES[loss]
+    X, y = data()
+    runs = []
+    for jit in (False, True):
+        model = nn.MLP(2, sizes, seed=3)
+        opt = nn.Adam(model.parameters(), lr=0.02)
+        sched = nn.StepLR(opt, step_size=2, gamma=0.5)
+        history = nn.fit(
+            model, X, y, loss, opt, epochs=5, batch_size=16, seed=4, progress=False,
+            validation=(X[:20], y[:20]), scheduler=sched, jit=jit,
+        )  # 90 samples in batches of 16: two batch sizes, two signatures
+        runs.append((model, opt, history))
+    (ma, oa, ha), (mb, ob, hb) = runs
+    assert ha.loss == hb.loss and ha.val_loss == hb.val_loss and ha.accuracy == hb.accuracy
+    _assert_same_state((ma, oa), (mb, ob))
+    assert oa.lr == ob.lr == 0.02 * 0.5**2
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_fit_with_jit_stops_at_a_non_finite_loss_before_the_step():
+    X, y = nn.datasets.make_moons(64, noise=0.1, seed=0)
+    model = nn.MLP(2, [4, 1], seed=0)
+    with autograd.no_grad():
+        model.layers[0].weight.data *= 1e308  # finite weights, an overflowing output
+    opt = nn.SGD(model.parameters(), lr=0.1)
+    before = {name: p.data.copy() for name, p in model.named_parameters()}
+    with pytest.raises(FloatingPointError, match="at epoch 0, batch 0"):
+        nn.fit(model, X * 1e10, y, "mse", opt, epochs=1, batch_size=64, progress=False, jit=True)
+    for name, p in model.named_parameters():
+        assert np.array_equal(p.data, before[name]), name
+
+
+def test_fit_with_jit_refuses_a_loss_that_decides_on_numbers():
+    def clipped(out, target):
+        loss = nn.mse_loss(out, target)
+        return loss * 0.5 if loss.item() > 1.0 else loss
+
+    X, y = nn.datasets.make_moons(32, noise=0.1, seed=0)
+    model = nn.MLP(2, [4, 1], seed=0)
+    with pytest.raises(TracingError, match=r"t\.item\(\) inside a function traced"):
+        nn.fit(model, X, y, clipped, nn.SGD(model.parameters(), lr=0.1), epochs=1,
+               progress=False, jit=True)
