@@ -11,32 +11,42 @@
         opt.step()
         return loss
 
-How it works. A call with a new signature (the shapes and dtypes of the array and Tensor
-arguments, the values of the others) runs `fn` eagerly while a tracer writes down every step
-the engine takes on raw data: each primitive's forward, each VJP rule the backward pass calls,
-the fitting and summing of gradients, the stores into `.grad`, in-place operators, and each call
-of an *effect* (a function marked `autograd.effect`, such as an optimiser's `step` and
-`zero_grad`, replayed as a whole). The second call traces again and the two programs must be
-the same: a function whose steps depend on anything but its signature (random numbers drawn
-inside it, Python state that changes) is refused rather than replayed wrongly. From then on a
-call runs the program, compiled to straight-line Python over numpy arrays (Tensors) or floats
-(Values), with no graph nodes: the same numpy calls in the same order, so the results are the
-eager ones to the last bit.
+How it works. A call with a new signature runs `fn` eagerly while a tracer writes down every
+step the engine takes on raw data: each primitive's forward, each VJP rule the backward pass
+calls, the fitting and summing of gradients, the stores into `.grad` (under the engine's lock),
+in-place operators, and each call of an *effect* (a function marked `autograd.effect`, such as
+an optimiser's `step` and `zero_grad` or a scheduler's `step`, replayed as a whole). The second
+call traces again and the two programs must be the same: a function whose steps depend on
+anything but its signature (random numbers drawn inside it, Python state that changes) is
+refused rather than replayed wrongly. The second program is then compiled to straight-line
+Python over numpy arrays (Tensors) or floats (Values), with the forwards and rules written in
+as expressions where `autograd.inlining` can (their decisions on shapes and dtypes taken once):
+the same numpy calls in the same order, so the results are the eager ones to the last bit.
 
-Parameters the function reads from outside its arguments are read afresh at each replay
-(`.data` of every parameter, the optimiser's state through its own `step`), and a replay checks
-that they still have the traced shapes; replacing a module's parameter or sub-module traces
-again. Array arguments reach `fn` as Tensors that do not require grad, so everything done with
-them is recorded. What cannot be recorded is refused while tracing, with a `TracingError` that
-says what to do: Python decisions on traced numbers (`float(t)`, `t.item()`, `if loss < 0.1`,
-comparisons of Values), reading `.data` or `.grad` inside the function, assigning `.data`,
-`backward(create_graph=True)` or `backward(inputs=...)`.
+The signature: the shapes and dtypes of array and Tensor arguments, Tensors that require grad
+and Values by identity (the replay writes their `.grad`), numbers by their exact bits, other
+objects by identity, which arguments are the same object, and the grad and anomaly mode.
+Parameters read from outside the arguments are read afresh at each replay (`.data` of every
+parameter, the optimiser's state through its own `step`), and a replay checks that they still
+have the traced shape, dtype and `requires_grad`; replacing a module's parameter, sub-module or
+an item of its list of layers traces again (`structure_changed`). Array arguments reach `fn` as
+Tensors that do not require grad (integers and booleans as float64), a Tensor argument that
+does not as a stand-in sharing its data and version, so everything done with them is recorded
+or refused. What cannot be recorded is refused while tracing, with a `TracingError` that says
+what to do: Python decisions on traced numbers (`float(t)`, `t.item()`, `if loss < 0.1`,
+comparisons of Values, indexing with a Tensor), reading `.data` or `.grad` inside the function,
+assigning `.data`, `retain_grad()` inside, `backward(create_graph=True)` or
+`backward(inputs=...)`.
 
-Results are returned as new Tensors (or Values) holding the numbers, without a graph. Other
-Python side effects of `fn` (appending to a list, printing) happen on the traced calls only,
-as in JAX, and Python numbers `fn` reads from outside its arguments are constants of the trace.
+Results come back without a graph, from the first call on: Tensors (and Values, with the
+gradient the function left them) whose `backward()` raises, so that a backward outside the
+function never silently does nothing. Other Python side effects of `fn` (appending to a list,
+printing) happen on the traced calls only, as in JAX, and Python numbers `fn` reads from
+outside its arguments are constants of the trace; the `training` flag (`train()`, `eval()`)
+is not part of the signature (no `nn` module reads it).
 
-`jit(fn, enabled=False)`, or the environment variable `AUTOGRAD_JIT=0`, runs `fn` eagerly.
+`jit(fn, enabled=False)`, or the environment variable `AUTOGRAD_JIT=0`, runs `fn` eagerly, as
+a jitted function does inside another one's trace and under `detect_anomaly()`.
 """
 
 from __future__ import annotations
