@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.mode import ANOMALY, GRAD, MODE, TRACE, TRACER, AnomalyError, effect
+from autograd.mode import ANOMALY, GRAD, MODE, TRACE, TRACER, AnomalyError
 
 ndarray = np.ndarray
 
@@ -113,15 +113,17 @@ CLOCK = _Clock()
 _CLOCK_LOCK = threading.Lock()
 
 
-@effect
 def mark_dirty(*tensors: Any) -> None:
     """Count a change in place of each tensor's data: one more version each.
 
     The library calls it for every change it makes (in-place operators, item assignment,
     assignment through `.data`). Call it yourself after writing into `t.data` directly (what
     the optimisers do, to update many parameters for one lock): graphs that read the old values
-    then refuse backward instead of using the new ones.
+    then refuse backward instead of using the new ones. (An `autograd.effect`: `autograd.jit`
+    replays it, written out here to spare every eager call a wrapper.)
     """
+    if MODE.get() & TRACE:
+        TRACER.get().effect(mark_dirty, tensors, {})
     _CLOCK_LOCK.acquire()
     ticks = CLOCK.ticks
     try:
@@ -180,18 +182,15 @@ def fit(node: Node, g: Any, prim: Any) -> Any:
     """Bring a gradient that `prim`'s rule sent to `node` to the node's shape and dtype.
 
     Rules may return gradients in the broadcast shape of the operation; this sums them back down
-    (numpy's broadcasting, undone) and casts them to the node's floating dtype.
+    (numpy's broadcasting, undone) and casts them to the node's floating dtype. (`node` may be
+    anything whose `_data` has the shape and dtype: `autograd.jit` passes a stand-in.)
     """
     data = node._data
     if g.__class__ is np.ndarray and g.dtype is data.dtype and g.shape == data.shape:
         return g  # the usual case, checked first: this runs once per edge of every backward
-    return fit_shape(g, data.shape, data.dtype, prim)
-
-
-def fit_shape(g: Any, shape: tuple[int, ...], dtype: Any, prim: Any) -> Any:
-    """`fit` to a given shape and dtype (what `autograd.jit` replays, with no node at hand)."""
     from autograd import ops
 
+    shape = data.shape
     if g.__class__ is not np.ndarray and not isinstance(g, Node):
         g = np.asarray(g)
     if g.shape != shape:
@@ -202,6 +201,7 @@ def fit_shape(g: Any, shape: tuple[int, ...], dtype: Any, prim: Any) -> Any:
                 f"{prim.name}: VJP rule returned a gradient of shape {g.shape} "
                 f"for an input of shape {shape}"
             ) from None
+    dtype = data.dtype
     if g.dtype is not dtype and g.dtype != dtype:  # identity first: `!=` costs far more
         g = ops.astype(g, dtype=dtype)
     return g

@@ -11,7 +11,7 @@ import contextvars
 import functools
 import inspect
 from collections.abc import Callable, Generator
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -167,29 +167,55 @@ def concrete(what: str) -> None:
         )
 
 
+EFFECTS: list[tuple[type, str, Callable[..., Any]]] = []
+"""The methods marked `effect`: (class, name, function). `autograd.jit` wraps them while it
+traces and puts the plain functions back afterwards, so an eager call costs nothing."""
+
+
+class _Effect:
+    """What `effect` returns. In a class body it puts the plain function in its place
+    (`__set_name__`) and registers it; elsewhere it is the wrapper itself."""
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        self.func = func
+        functools.update_wrapper(self, func)
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        setattr(owner, name, self.func)
+        EFFECTS.append((owner, name, self.func))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return traced_effect(self.func)(*args, **kwargs)
+
+
 def effect(func: Callable[P, R]) -> Callable[P, R]:
     """Mark a function that changes state (an optimiser's step, zero_grad) as a whole step of
     a traced program: `autograd.jit` records the call with its arguments and makes it again at
-    every replay, instead of recording what happens inside. Outside tracing it costs one test.
+    every replay, instead of recording what happens inside. A method so marked costs nothing
+    outside tracing; a plain function one test of the mode.
 
     Its arguments must be objects that outlive the call (an optimiser, a module, parameters),
     not numbers computed inside the traced function; what it returns is the traced call's (a
     number it returns, used in the function, is a constant of the trace: a second trace that
     sees another number is refused).
     """
+    return cast(Callable[P, R], _Effect(func))
+
+
+def traced_effect(func: Callable[..., Any]) -> Callable[..., Any]:
+    """`func` recorded as one step while tracing, run as it is otherwise."""
 
     @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         mode = MODE.get()
         if not mode & TRACE:
             return func(*args, **kwargs)
         TRACER.get().effect(func, args, kwargs)
         token = MODE.set(mode & ~TRACE)
         try:
-            result = func(*args, **kwargs)
+            return func(*args, **kwargs)
         finally:
             MODE.reset(token)
-        return result
 
     return wrapper
 

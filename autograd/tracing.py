@@ -64,9 +64,18 @@ from typing import Any
 
 import numpy as np
 
-from autograd.graph import _STORE_LOCK, Node, fit_shape, mark_dirty
+from autograd.graph import _STORE_LOCK, Node, fit, mark_dirty
 from autograd.inlining import Inliner
-from autograd.mode import ANOMALY, MODE, TRACE, TRACER, TracingError, effect
+from autograd.mode import (
+    ANOMALY,
+    EFFECTS,
+    MODE,
+    TRACE,
+    TRACER,
+    TracingError,
+    effect,
+    traced_effect,
+)
 from autograd.tensors import Tensor, _floating
 from autograd.value import Value
 
@@ -170,6 +179,22 @@ def _result_of(node: Node) -> Node:
     if node._shaped:
         return _tensor_out(node._data)
     return _value_out(node._data, node.grad, node.has_grad)
+
+
+class _Like:
+    """Stands in for a node in `graph.fit` at replay: its `_data` has the shape and dtype."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, shape: tuple[int, ...], dtype: Any) -> None:
+        self._data = types.SimpleNamespace(shape=shape, dtype=dtype)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Like) and (
+            self._data.shape == other._data.shape and self._data.dtype == other._data.dtype
+        )
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 _NO_KWARGS: dict[str, tuple[str, Any]] = {}
@@ -447,13 +472,11 @@ class _Tracer:
             t = self.emit_call(rule, exprs, values, node._kwargs, gp, fresh=private)
             pd = parent._data
             if gp.__class__ is not np.ndarray or gp.dtype is not pd.dtype or gp.shape != pd.shape:
-                fitted = fit_shape(gp, pd.shape, pd.dtype, node._prim)
-                shape, dtype = self.const(pd.shape), self.const(pd.dtype)
+                fitted = fit(parent, gp, node._prim)
+                like = self.const(_Like(pd.shape, pd.dtype))
                 fresh = fitted is not gp and fitted.base is None
                 t = self.emit(
-                    f"{self.const(fit_shape)}({t}, {shape}, {dtype}, {self.const(node._prim)})",
-                    fitted,
-                    fresh,
+                    f"{self.const(fit)}({like}, {t}, {self.const(node._prim)})", fitted, fresh
                 )
         if first:
             self.pvar[j] = t
@@ -512,12 +535,12 @@ class _Tracer:
         exprs = []
         for a in args:
             if isinstance(a, Node):
-                if func is mark_dirty.__wrapped__ and id(a) in self.internal:  # type: ignore[attr-defined]
+                if func is mark_dirty and id(a) in self.internal:
                     owner = self._version_owner(a)
                     if owner is not None:  # a view of a tensor that outlives the call
                         exprs.append(owner)
                     continue  # else a version count of a tensor that exists only in this call
-                if func is mark_dirty.__wrapped__ and id(a) in self.arrays:  # type: ignore[attr-defined]
+                if func is mark_dirty and id(a) in self.arrays:
                     continue  # the stand-in of an array argument: its versions are its own
                 exprs.append(self.obj(a))
             else:
@@ -627,6 +650,9 @@ def _patch(on: bool) -> None:
                     setattr(kind, "data", _guarded_data(kind))  # noqa: B010 - a class attribute
                 _ORIGINAL[(Node, "grad")] = Node.__dict__["grad"]
                 setattr(Node, "grad", _guarded_grad())  # noqa: B010
+                for owner, name, func in EFFECTS:  # the methods marked autograd.effect
+                    _ORIGINAL[(owner, name)] = func
+                    setattr(owner, name, traced_effect(func))
         else:
             _PATCHED[0] -= 1
             if _PATCHED[0] == 0:
@@ -837,6 +863,8 @@ def _same_const(a: Any, b: Any) -> bool:
         return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
     if isinstance(a, (tuple, list)):
         return len(a) == len(b) and all(_same_const(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, _Like):
+        return a == b
     if isinstance(a, (float, int, str, bytes, slice, np.generic, np.dtype)):
         try:
             return bool(a == b) or (a != a and b != b)
