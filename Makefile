@@ -52,7 +52,8 @@ test-fast: $(VENV)/.stamp-test
 	$(PY) -m pytest -q -m "not slow"
 
 # Without Graphviz the demos still run; the ones that draw graphs report what is missing.
-demo: $(VENV)/.stamp-demo
+# The `distributed` extra (PyTorch, CPU) lets the 2-worker demo run and the report show it.
+demo: $(VENV)/.stamp-demo $(VENV)/.stamp-distributed
 	-@$(MAKE) --no-print-directory graphviz
 	$(PY) -m demos
 
