@@ -246,6 +246,25 @@ class _Scope:
                 self.lines.append(f"{name} = {self.expr(stmt.value, depth)}")
                 self.env[stmt.targets[0].id] = (name, self.value(stmt.value))
                 continue
+            if (
+                isinstance(stmt, ast.Assign)
+                and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Subscript)
+                and isinstance(stmt.targets[0].value, ast.Name)
+            ):  # `out[...] = x`: a write into an array this inlining made
+                sub = stmt.targets[0]
+                assert isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name)
+                name, value = self.env.get(sub.value.id, ("", None))
+                if not name.startswith("i") or not isinstance(value, np.ndarray):
+                    raise _Bail
+                index = self.static_value(sub.slice)
+                self.lines.append(
+                    f"{name}[{self.expr(sub.slice, depth)}] = {self.expr(stmt.value, depth)}"
+                )
+                mine = np.array(value, copy=True)
+                mine[index] = self.value(stmt.value)
+                self.env[sub.value.id] = (name, mine)
+                continue
             if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
                 target = stmt.target.id
                 if target not in self.env:

@@ -679,6 +679,10 @@ _ARRAY_KINDS = (np.ndarray, np.integer)
 _CHANGED = object()  # what a replay returns when an outside tensor no longer fits
 
 
+class _Nested(Exception):
+    """An argument is a list, tuple or dict: the call's structure must be walked."""
+
+
 @functools.cache
 def _flat_tree(n: int) -> Any:
     """The structure `_flatten` gives for `n` positional arguments that are all leaves."""
@@ -704,17 +708,19 @@ def _key(x: Any) -> Any:
     """
     cls = x.__class__
     if cls is np.ndarray:
-        return (np.ndarray, x.shape, x.dtype.str)
+        return (np.ndarray, x.shape, x.dtype)
     if cls is float:
         return (float, x.hex())
     if isinstance(x, Tensor):
         if x.requires_grad:
-            return (Tensor, id(x), x._data.shape, x._data.dtype.str)
-        return (Tensor, x._data.shape, x._data.dtype.str)
+            return (Tensor, id(x), x._data.shape, x._data.dtype)
+        return (Tensor, x._data.shape, x._data.dtype)
     if isinstance(x, Value):
         return (Value, id(x))
+    if cls in _CONTAINERS:
+        raise _Nested  # (the caller walks the structure and asks for its leaves)
     if isinstance(x, np.ndarray):
-        return (np.ndarray, cls, x.shape, x.dtype.str)
+        return (np.ndarray, cls, x.shape, x.dtype)
     if isinstance(x, (float, np.floating)):
         return (cls, float(x).hex())
     if isinstance(x, (np.generic, int, complex, str, bytes, bool, type(None))):
@@ -923,15 +929,23 @@ class Jit:
             # inside another trace it is part of that one; anomaly detection checks every
             # operation's result, which a replay does not make: both run eagerly
             return self.fn(*args, **kwargs)
-        if not kwargs and not any(x.__class__ in _CONTAINERS for x in args):
-            leaves: list[Any] = list(args)  # the usual call: no structure to walk
-            tree = _flat_tree(len(args))
-        else:
+        try:
+            if kwargs:
+                raise _Nested
+            keys = tuple(map(_key, args))  # the usual call: leaves only, no structure to walk
+            leaves: list[Any] = args  # type: ignore[assignment]
+            n = len(args)
+            tree: Any = n  # (a number: the structure is n leaves; see _flat_tree)
+        except _Nested:
             leaves = []
             tree = _flatten((args, kwargs), leaves)
+            n = len(leaves)
+            keys = None
         try:
-            aliases = _aliases(leaves) if len(leaves) > 1 else ()
-            key = (tree, tuple(map(_key, leaves)), mode, aliases)
+            if keys is None:
+                keys = tuple(map(_key, leaves))
+            aliases = () if n < 2 or len({*map(id, leaves)}) == n else _aliases(leaves)
+            key = (tree, keys, mode, aliases)
             entry = self.cache.get(key)
         except TypeError as e:
             raise TypeError(f"jit: an argument of {self.__name__} is not hashable: {e}") from None
@@ -946,7 +960,9 @@ class Jit:
                 entry = None
             elif epoch != _EPOCH[0]:
                 entry = None
-        result, program = self._trace(leaves, tree)
+        if tree.__class__ is int:
+            tree = _flat_tree(tree)
+        result, program = self._trace(list(leaves), tree)
         held = [x for x in leaves if _by_identity(x)]  # their ids are in the key: keep them
         if entry is None:
             self.cache[key] = (_EPOCH[0], program, held)
