@@ -103,7 +103,17 @@ def on_data(fn: Callable[..., Any], *args: Any) -> Any:
     if not mode & TRACE:
         return fn(*raws)
     tracer = TRACER.get()
-    exprs = [tracer.data(a) if isinstance(a, Node) else tracer.value(a) for a in args]
+    exprs = []
+    for i, a in enumerate(args):
+        if not isinstance(a, Node):
+            exprs.append(tracer.value(a))
+        elif id(a) in tracer.integers and a.version == 0:  # type: ignore[attr-defined]
+            # the stand-in of an integer or boolean array argument, unchanged: fn gets the
+            # caller's array, as it would eagerly (labels stay exact integers)
+            exprs.append(tracer.arrays[id(a)])
+            raws[i] = tracer.integers[id(a)]
+        else:
+            exprs.append(tracer.data(a))
     token = MODE.set(mode & ~TRACE)
     try:
         result = fn(*raws)
@@ -253,8 +263,14 @@ def _literal(x: Any) -> str | None:
 class _Tracer:
     """Writes down, as lines of Python, what the engine does during one traced call."""
 
-    def __init__(self, args: list[tuple[Node, str]], arrays: dict[int, str] | None = None) -> None:
+    def __init__(
+        self,
+        args: list[tuple[Node, str]],
+        arrays: dict[int, str] | None = None,
+        integers: dict[int, np.ndarray] | None = None,
+    ) -> None:
         self.arrays = arrays or {}  # id(stand-in Tensor of an array argument) -> "A[i]"
+        self.integers = integers or {}  # id(stand-in of an integer array) -> the caller's array
         self.lines: list[str | _Call] = []
         self.consts: list[Any] = []  # c0, c1, ...: constants, rules, primitives' forwards
         self.const_index: dict[int, str] = {}
@@ -586,14 +602,14 @@ class _Tracer:
                     made = f"{self.const(_value_out)}({self.data(obj)}, {grad or 0.0}{reached})"
                 name = self.results[id(obj)] = self.emit(made)
             return name
-        return self.const(obj)
+        return self.value(obj)  # an array a line made (on_data's) is that line's; else constant
 
 
 # --- reading .data and .grad while tracing -----------------------------------------------------
 
 _PATCH_LOCK = threading.Lock()
 _PATCHED = [0]
-_ORIGINAL: dict[tuple[type, str], Any] = {}
+_PATCHES: list[tuple[type, str, Any, Any]] = []
 
 
 def _refuse_read(what: str) -> None:
@@ -640,25 +656,31 @@ def _guarded_grad() -> property:
 
 def _patch(on: bool) -> None:
     """While any thread traces, `.data` and `.grad` reads check for tracing (only the tracing
-    thread is refused); the plain attribute access comes back when the last trace ends."""
+    thread is refused) and the methods marked `autograd.effect` record themselves; the plain
+    attributes come back when the last trace ends."""
     with _PATCH_LOCK:
         if on:
             _PATCHED[0] += 1
             if _PATCHED[0] == 1:
-                for kind in (Tensor, Value):
-                    _ORIGINAL[(kind, "data")] = kind.__dict__["data"]
-                    setattr(kind, "data", _guarded_data(kind))  # noqa: B010 - a class attribute
-                _ORIGINAL[(Node, "grad")] = Node.__dict__["grad"]
-                setattr(Node, "grad", _guarded_grad())  # noqa: B010
-                for owner, name, func in EFFECTS:  # the methods marked autograd.effect
-                    _ORIGINAL[(owner, name)] = func
-                    setattr(owner, name, traced_effect(func))
+                for owner, name, _, patched in _patches():
+                    setattr(owner, name, patched)
         else:
             _PATCHED[0] -= 1
             if _PATCHED[0] == 0:
-                for (owner, name), original in _ORIGINAL.items():
+                for owner, name, original, _ in _PATCHES:  # (as patched: not made anew)
                     setattr(owner, name, original)
-                _ORIGINAL.clear()
+
+
+def _patches() -> list[tuple[type, str, Any, Any]]:
+    """(class, attribute, plain, traced) for every attribute `_patch` swaps, made once (and again
+    when a class has marked another method as an effect); called only while nothing is patched."""
+    if len(_PATCHES) != 3 + len(EFFECTS):
+        _PATCHES[:] = [
+            *((k, "data", k.__dict__["data"], _guarded_data(k)) for k in (Tensor, Value)),
+            (Node, "grad", Node.__dict__["grad"], _guarded_grad()),
+            *((owner, name, func, traced_effect(func)) for owner, name, func in EFFECTS),
+        ]
+    return _PATCHES
 
 
 # --- arguments, signatures ---------------------------------------------------------------------
@@ -813,10 +835,18 @@ class _Program:
                     continue
             body.append(str(line))
         text = "\n".join(body) + self.tail
-        head = list(self.head)
-        for i, kind in enumerate(self.kinds):
-            if kind in _ARRAY_KINDS and re.search(rf"\ba{i}\b", text):  # (an effect's argument)
-                head.append(f"    a{i} = {tracer.const(Tensor._leaf)}(a{i}d)")
+        wrap = [  # an array argument as a Tensor (an effect's argument)
+            f"    a{i} = {tracer.const(Tensor._leaf)}(a{i}d)"
+            for i, kind in enumerate(self.kinds)
+            if kind in _ARRAY_KINDS and re.search(rf"\ba{i}\b", text)
+        ]
+        used = text + "\n".join(wrap)
+        head = [  # an integer array is converted only if the program reads it as floats
+            line
+            for line in self.head
+            if "_floating(" not in line or re.search(rf"\b{line.split()[0]}\b", used)
+        ]
+        head += wrap
         self.source = "\n".join([*head, *("    " + line for line in body), self.tail])
         self.tracer = None  # the traced values are no longer needed
         namespace: dict[str, Any] = {f"c{n}": c for n, c in enumerate(self.consts)}
@@ -1023,7 +1053,10 @@ class Jit:
         arrays = {
             id(t): f"A[{name[1:]}]" for t, name in named if kinds[int(name[1:])] in _ARRAY_KINDS
         }
-        tracer = _Tracer(named, arrays)
+        integers = {
+            id(t): proxies[id(t)] for t, name in named if kinds[int(name[1:])] is np.integer
+        }
+        tracer = _Tracer(named, arrays, integers)
         args, kwargs = _unflatten(tree, iter(call_leaves))
         _patch(True)
         t_token = TRACER.set(tracer)

@@ -36,7 +36,7 @@ def same_grad(p, q) -> bool:
 
 
 def replays(fn) -> int:
-    return sum(program.run is not None for _, program in fn.cache.values())
+    return sum(entry[1].run is not None for entry in fn.cache.values())
 
 
 def _mlp_twins(nin=3, nouts=(4, 1), seed=1, **kw):
@@ -819,3 +819,47 @@ def test_parameter_data_of_another_dtype_outside_traces_again():
             warnings.simplefilter("ignore")
             assert same(jf(x), fb(Tensor._leaf(x)))
         assert same_grad(wa, wb) and wa.version == wb.version
+
+
+def test_on_data_gets_the_callers_integer_array_unchanged():
+    # an integer argument reaches fn as a float64 stand-in, but a check or conversion of its
+    # numbers (autograd.on_data, what cross_entropy does with labels) sees the caller's own
+    # integers at the trace and at every replay, as it would eagerly: exact beyond 2**53
+    seen = []
+
+    def double(y):
+        seen.append(y.dtype)
+        return y * 2
+
+    w = Tensor(np.ones(3), requires_grad=True)
+
+    def f(y):
+        doubled = autograd.on_data(double, y)
+        return (w * 2.0).sum(), doubled
+
+    jf = autograd.jit(f)
+    for k in range(4):
+        y = np.array([2**60 + 1, 2**53 + 1, k], dtype=np.int64)
+        _, doubled = jf(y)
+        assert doubled.dtype == np.int64 and np.array_equal(doubled, y * 2), k
+    assert replays(jf) == 1
+    assert seen == [np.dtype(np.int64)] * 4  # traced twice, replayed twice: integers each time
+
+
+def test_on_data_after_an_in_place_change_of_the_integer_argument_sees_the_change():
+    def f(y):
+        y += 1.0  # the stand-in's own float numbers change: on_data must read those
+        return autograd.on_data(lambda a: a * 10, y)
+
+    jf = autograd.jit(f)
+    for k in range(4):
+        out = jf(np.array([k, 2], dtype=np.int64))
+        assert out.dtype == np.float64 and np.array_equal(out, [(k + 1) * 10.0, 30.0]), k
+
+
+def test_an_array_made_by_on_data_and_returned_is_fresh_at_every_replay():
+    # the two traces see equal numbers; a replay with others must not return the traced ones
+    jf = autograd.jit(lambda y: autograd.on_data(lambda a: a + 1, y))
+    for y in ([1.0, 2.0], [1.0, 2.0], [5.0, 6.0], [-1.0, 0.5]):
+        assert np.array_equal(jf(np.array(y)), np.array(y) + 1), y
+    assert replays(jf) == 1
