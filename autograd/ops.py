@@ -440,6 +440,23 @@ logsumexp.defvjp(
 )
 
 
+def _along(ufunc: np.ufunc, x: np.ndarray, axis: int) -> np.ndarray:
+    """`ufunc.reduce(x, axis=axis, keepdims=True)`, sooner for short rows: numpy reduces the
+    short last axis of a C-contiguous matrix row by row, while over the first axis of the
+    transposed copy it runs along whole rows (about 4x sooner for 10 classes of 128 samples).
+    A Tensor (a rule under create_graph) takes its recorded method."""
+    if x.__class__ is not np.ndarray:
+        return x.sum(axis=axis, keepdims=True) if ufunc is np.add else x.max(axis, keepdims=True)
+    if (
+        x.ndim == 2
+        and (axis == -1 or axis == 1)
+        and 0 < x.shape[1] <= 32 <= x.shape[0]
+        and x.flags.c_contiguous
+    ):
+        return ufunc.reduce(x.T.copy(), axis=0)[:, None]
+    return ufunc.reduce(x, axis=axis, keepdims=True)
+
+
 @primitive(aliases=False)
 def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """exp(x) / sum(exp(x)) along `axis`, shifted by the maximum for stability.
@@ -447,11 +464,11 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     A row that holds +inf or nan, or only -inf, gives nan, as in PyTorch.
     """
     with np.errstate(invalid="ignore"):
-        e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-        return e / np.sum(e, axis=axis, keepdims=True)
+        e = np.exp(x - _along(np.maximum, x, axis))
+        return e / _along(np.add, e, axis)
 
 
-softmax.defvjp(lambda g, out, x, axis=-1: out * (g - (g * out).sum(axis=axis, keepdims=True)))
+softmax.defvjp(lambda g, out, x, axis=-1: out * (g - _along(np.add, g * out, axis)))
 
 
 @primitive(aliases=False)
@@ -462,11 +479,11 @@ def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     finite ones give -inf (masked logits).
     """
     with np.errstate(invalid="ignore", over="ignore"):  # -1e308 - 1e308 is -inf: right
-        shifted = x - np.max(x, axis=axis, keepdims=True)
-        return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        shifted = x - _along(np.maximum, x, axis)
+        return shifted - np.log(_along(np.add, np.exp(shifted), axis))
 
 
-log_softmax.defvjp(lambda g, out, x, axis=-1: g - np.exp(out) * g.sum(axis=axis, keepdims=True))
+log_softmax.defvjp(lambda g, out, x, axis=-1: g - np.exp(out) * _along(np.add, g, axis))
 
 
 # --- shape -----------------------------------------------------------------------------------

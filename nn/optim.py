@@ -272,6 +272,25 @@ class SGD(Optimizer):
             params, lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay
         )
 
+    @effect
+    def step(self) -> None:
+        """Update every parameter that has a gradient. Plain SGD (no momentum, no weight
+        decay), the common case on small models, runs as one loop: a call per parameter would
+        cost as much as the update of a small layer."""
+        if self.momentum or self.weight_decay:
+            return super().step()
+        lr = self.lr
+        changed: list[Tensor] = []
+        for p in self.params:
+            g = p.grad
+            if g is not None:
+                if g.__class__ is not np.ndarray:  # a Tensor after backward(create_graph=True)
+                    g = g.data
+                w = p.data
+                w -= lr * g
+                changed.append(p)
+        mark_dirty(*changed)
+
     def _update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
         if self.weight_decay:
             g = g + self.weight_decay * w

@@ -108,6 +108,11 @@ CASES = {
     "log_softmax_axis1": Case(
         lambda a: a.log_softmax(axis=1), lambda a: a.log_softmax(dim=1), ((2, 3, 4),)
     ),
+    # many short rows: the reductions run over a transposed copy (ops._along)
+    "softmax_short_rows": Case(lambda a: a.softmax(), lambda a: a.softmax(dim=-1), ((40, 5),)),
+    "log_softmax_short_rows": Case(
+        lambda a: a.log_softmax(axis=1), lambda a: a.log_softmax(dim=1), ((33, 10),)
+    ),
     # matrix products, numpy's matmul rules
     "matmul_2d": Case(lambda a, b: a @ b, lambda a, b: a @ b, ((3, 4), (4, 2))),
     "matmul_1d_2d": Case(lambda a, b: a @ b, lambda a, b: a @ b, ((4,), (4, 2))),
