@@ -147,8 +147,22 @@ _bce_with_logits.defvjp(
 )
 
 
+_MIN, _MAX = np.minimum.reduce, np.maximum.reduce
+
+
+def _target(target: ArrayLike, dtype: np.dtype) -> Tensor | np.ndarray:
+    """Targets in the predictions' dtype, a Tensor as an array: float64 labels of a float32
+    model give a float32 loss either way (and integers that `autograd.jit` hands the function
+    as a float64 Tensor give what they give eagerly)."""
+    if isinstance(target, Tensor):
+        return target if target.dtype == dtype else target.astype(dtype)
+    return np.asarray(target, dtype=dtype)
+
+
 def _check_targets(t: np.ndarray, loss: str) -> None:
-    if t.size and not (t.min() >= 0 and t.max() <= 1):  # false for nan too
+    # (the ufuncs' own reductions: t.min() and t.max() go through Python wrappers, a cost of
+    # every training step)
+    if t.size and not (_MIN(t, axis=None) >= 0 and _MAX(t, axis=None) <= 1):  # false for nan
         raise ValueError(
             f"{loss}: targets must lie in [0, 1], got values from {np.nanmin(t)} to "
             f"{np.nanmax(t)} (labels of -1/+1 belong to hinge_loss)"
@@ -163,7 +177,7 @@ def binary_cross_entropy_with_logits(
     has no activation. `target` holds probabilities in [0, 1] (usually the labels 0 and 1)."""
     logits = _as_tensor(logits)
     _same_shape(logits, target, "binary_cross_entropy_with_logits")
-    t = target if isinstance(target, Tensor) else np.asarray(target, dtype=logits.dtype)
+    t = _target(target, logits.dtype)
     on_data(_check_targets, t, "binary_cross_entropy_with_logits")
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     y = t
@@ -214,7 +228,7 @@ def binary_cross_entropy(probs: Tensor, target: ArrayLike, reduction: str = "mea
     probs = _as_tensor(probs)
     _same_shape(probs, target, "binary_cross_entropy")
     on_data(_check_probabilities, probs)
-    t = target if isinstance(target, Tensor) else np.asarray(target, dtype=probs.dtype)
+    t = _target(target, probs.dtype)
     on_data(_check_targets, t, "binary_cross_entropy")
     _check_reduction(reduction, "binary_cross_entropy")
     y = t

@@ -863,3 +863,54 @@ def test_an_array_made_by_on_data_and_returned_is_fresh_at_every_replay():
     for y in ([1.0, 2.0], [1.0, 2.0], [5.0, 6.0], [-1.0, 0.5]):
         assert np.array_equal(jf(np.array(y)), np.array(y) + 1), y
     assert replays(jf) == 1
+
+
+@pytest.mark.parametrize(
+    "loss_name",
+    ["binary_cross_entropy_with_logits", "binary_cross_entropy", "mse_loss", "cross_entropy",
+     "hinge_loss"],
+)
+def test_integer_targets_of_a_float32_model_give_the_eager_loss_to_the_bit(loss_name):
+    # integer targets reach a jitted function as a float64 stand-in: the loss must still come
+    # out as eagerly (float32 for a float32 model where eager gives float32), bit for bit
+    loss_fn = getattr(nn, loss_name)
+    nout = 3 if loss_name == "cross_entropy" else 1
+    made = []
+    for _ in range(2):
+        model = nn.MLP(2, [4, nout], seed=3, dtype=np.float32)
+        head = (lambda z: z.sigmoid()) if loss_name == "binary_cross_entropy" else (lambda z: z)
+
+        def f(xb, yb, model=model, head=head):
+            loss = loss_fn(head(model(xb)), yb)
+            model.zero_grad()
+            loss.backward()
+            return loss
+
+        made.append((model, f))
+    (ma, fa), (mb, fb) = made
+    jf = autograd.jit(fa)
+    rng = np.random.default_rng(1)
+    for _ in range(4):
+        X = rng.normal(size=(8, 2)).astype(np.float32)
+        if loss_name == "cross_entropy":
+            y = rng.integers(0, 3, size=8)
+        elif loss_name == "hinge_loss":
+            y = rng.choice([-1, 1], size=(8, 1))
+        else:
+            y = rng.integers(0, 2, size=(8, 1))
+        got, want = jf(X, y), fb(X, y)
+        assert got.dtype == want.dtype and same(got, want), (got, want)
+        for p, q in zip(ma.parameters(), mb.parameters(), strict=True):
+            assert same(p.grad, q.grad)
+    assert replays(jf) == 1
+
+
+def test_a_tensor_target_of_another_dtype_is_cast_like_an_array_target():
+    logits = Tensor(np.array([[0.3], [-1.2]], dtype=np.float32), requires_grad=True)
+    target = np.array([[1.0], [0.0]])
+    for loss_fn in (nn.binary_cross_entropy_with_logits, nn.binary_cross_entropy):
+        x = logits.sigmoid() if loss_fn is nn.binary_cross_entropy else logits
+        from_array = loss_fn(x, target)
+        from_tensor = loss_fn(x, Tensor(target))  # float64 Tensor, float32 predictions
+        assert from_tensor.dtype == from_array.dtype == np.float32
+        assert same(from_tensor, from_array)
