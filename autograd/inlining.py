@@ -223,6 +223,7 @@ class _Scope:
         self.env: dict[str, tuple[str, Any]] = env
         self.lines: list[str] = []
         self.hoist = True  # calls may become lines before the expression that uses them
+        self.assigned: set[str] = set()  # names this function assigned (its own variables)
 
     # statements
     def block(self, body: list[ast.stmt], depth: int) -> str:
@@ -245,6 +246,7 @@ class _Scope:
                 name = self.inliner.fresh()
                 self.lines.append(f"{name} = {self.expr(stmt.value, depth)}")
                 self.env[stmt.targets[0].id] = (name, self.value(stmt.value))
+                self.assigned.add(stmt.targets[0].id)
                 continue
             if (
                 isinstance(stmt, ast.Assign)
@@ -255,8 +257,8 @@ class _Scope:
                 sub = stmt.targets[0]
                 assert isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name)
                 name, value = self.env.get(sub.value.id, ("", None))
-                if not name.startswith("i") or not isinstance(value, np.ndarray):
-                    raise _Bail
+                if sub.value.id not in self.assigned or not isinstance(value, np.ndarray):
+                    raise _Bail  # (a parameter's name may stand for the caller's expression)
                 index = self.static_value(sub.slice)
                 self.lines.append(
                     f"{name}[{self.expr(sub.slice, depth)}] = {self.expr(stmt.value, depth)}"
@@ -273,8 +275,8 @@ class _Scope:
                 if op is None:
                     raise _Bail
                 name, value = self.env[target]
-                if not name.startswith("i"):  # only a name this inlining made may change
-                    raise _Bail
+                if target not in self.assigned:  # only a name this function assigned may
+                    raise _Bail  # change: a parameter's stands for the caller's expression
                 self.lines.append(f"{name} {op}= {self.expr(stmt.value, depth)}")
                 mine = np.array(value, copy=True) if isinstance(value, np.ndarray) else value
                 self.env[target] = (name, _AUG_FN[type(stmt.op)](mine, self.value(stmt.value)))

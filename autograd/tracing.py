@@ -56,6 +56,8 @@ import gc
 import math
 import os
 import re
+import struct
+import sys
 import threading
 import types
 import warnings
@@ -97,7 +99,9 @@ def on_data(fn: Callable[..., Any], *args: Any) -> Any:
     """`fn` called on the numbers of the Tensors and Values among `args` (others as given),
     outside the graph: for checks of input values and for numbers derived from them (class
     labels as integers). Inside a function `jit` traces, the call is recorded and made again at
-    every replay, so the checks run and the derived numbers are fresh each time."""
+    every replay, so the checks run and the derived numbers are fresh each time; there `fn`
+    must not change the arrays it gets, nor may the function change the array `fn` returns
+    (both are read-only while tracing: a replay could not repeat such a write)."""
     raws = [a._data if isinstance(a, Node) else a for a in args]
     mode = MODE.get()
     if not mode & TRACE:
@@ -114,19 +118,64 @@ def on_data(fn: Callable[..., Any], *args: Any) -> Any:
             raws[i] = tracer.integers[id(a)]
         else:
             exprs.append(tracer.data(a))
+    frozen = [_freeze(r) for r in raws if r.__class__ is np.ndarray]  # fn must not write
     token = MODE.set(mode & ~TRACE)
+    name = getattr(fn, "__name__", fn)
     try:
         result = fn(*raws)
+    except ValueError as e:
+        if "read-only" not in str(e):
+            raise
+        raise TracingError(
+            f"autograd.on_data({name!r}, ...) wrote into an array it was given, inside a "
+            "function traced by autograd.jit: the replay cannot repeat that. Compute a new "
+            "array in it instead (np.clip(a, 0, 2), not np.clip(a, 0, 2, out=a))"
+        ) from e
     finally:
         MODE.reset(token)
-    if result is not None and result.__class__ is not np.ndarray:
+        for r in frozen:
+            if r is not None:
+                r.flags.writeable = True
+    if result is None:
+        tracer.emit(f"{tracer.const(fn)}({', '.join(exprs)})")
+        return None
+    if result.__class__ is not np.ndarray:
         raise TracingError(
-            f"autograd.on_data({getattr(fn, '__name__', fn)!r}, ...) inside a function traced by "
+            f"autograd.on_data({name!r}, ...) inside a function traced by "
             f"autograd.jit returned a {type(result).__name__}: only an array (or None) can be "
             "replayed; a Python number made from the data would be a constant of the trace"
         )
+    if not any(result is r for r in raws) and _refs(result) > _PRIVATE_REFS:
+        # an array that existed before the call (a module's default): the function may use
+        # it elsewhere too, and a replay could not tell which use was on_data's
+        raise TracingError(
+            f"autograd.on_data({name!r}, ...) returned an array that existed before the call, "
+            "inside a function traced by autograd.jit: return a new array (a copy) or one of "
+            "its arguments"
+        )
     tracer.emit(f"{tracer.const(fn)}({', '.join(exprs)})", result)
+    tracer.frozen.append(_freeze(result))  # a write into it could not be replayed
     return result
+
+
+def _freeze(a: np.ndarray) -> np.ndarray | None:
+    """Make `a` read-only; returns it if it was writable (to be made writable again)."""
+    if not a.flags.writeable:
+        return None
+    a.flags.writeable = False
+    return a
+
+
+def _refs(x: Any) -> int:
+    return sys.getrefcount(x)
+
+
+def _calibrate() -> int:
+    a = np.empty(0)  # held, as `result` above, by one local name
+    return _refs(a)
+
+
+_PRIVATE_REFS = _calibrate()
 
 
 # --- what a replay calls -------------------------------------------------------------------
@@ -271,6 +320,8 @@ class _Tracer:
     ) -> None:
         self.arrays = arrays or {}  # id(stand-in Tensor of an array argument) -> "A[i]"
         self.integers = integers or {}  # id(stand-in of an integer array) -> the caller's array
+        self.frozen: list[np.ndarray | None] = []  # made read-only until the trace ends
+        self.integer_standins: list[Node] = []  # the stand-ins of integer array arguments
         self.lines: list[str | _Call] = []
         self.consts: list[Any] = []  # c0, c1, ...: constants, rules, primitives' forwards
         self.const_index: dict[int, str] = {}
@@ -560,9 +611,9 @@ class _Tracer:
                     continue  # the stand-in of an array argument: its versions are its own
                 exprs.append(self.obj(a))
             else:
-                exprs.append(self.const(a))
+                exprs.append(self.value(a))
         for key, a in kwargs.items():
-            exprs.append(f"{key}={self.obj(a) if isinstance(a, Node) else self.const(a)}")
+            exprs.append(f"{key}={self.obj(a) if isinstance(a, Node) else self.value(a)}")
         self.lines.append(f"{self.const(func)}({', '.join(exprs)})")
         self.loaded.clear()  # an effect may have replaced arrays: read them again
 
@@ -578,6 +629,16 @@ class _Tracer:
 
     def inplace(self, op: Any, target: Tensor, index: Any, operand: Any) -> None:
         """`t += x` (op a ufunc) or `t[index] = x` (op None), recorded on the raw arrays."""
+        box = target._vbox
+        if id(target) in self.integers or (
+            box is not None and any(s._vbox is box for s in self.integer_standins)  # type: ignore[attr-defined]
+        ):
+            raise TracingError(
+                "changing an integer or boolean array argument in place inside a function "
+                "traced by autograd.jit: the function gets it as a float64 copy, so the caller's "
+                "array would not change as it does eagerly. Change it before the call, or pass "
+                "a float array"
+            )
         src = self.data(operand) if isinstance(operand, Node) else self.raw(operand)
         dest = self.data(target)
         if op is None:
@@ -609,7 +670,8 @@ class _Tracer:
 
 _PATCH_LOCK = threading.Lock()
 _PATCHED = [0]
-_PATCHES: list[tuple[type, str, Any, Any]] = []
+_SWAPPED: list[tuple[type, str, Any]] = []  # (class, attribute, its value) while patched
+_TRACING_FORM: dict[Any, Any] = {}  # an attribute's value -> what stands in while tracing
 
 
 def _refuse_read(what: str) -> None:
@@ -622,9 +684,7 @@ def _refuse_read(what: str) -> None:
         )
 
 
-def _guarded_data(cls: type) -> property:
-    original = cls.__dict__["data"]
-
+def _guarded_data(original: property) -> property:
     def get(self: Any) -> Any:
         _refuse_read(".data")
         return self._data
@@ -632,9 +692,7 @@ def _guarded_data(cls: type) -> property:
     return property(get, original.fset, doc=original.__doc__)
 
 
-def _guarded_grad() -> property:
-    slot = Node.__dict__["grad"]
-
+def _guarded_grad(slot: Any) -> property:
     def get(self: Any) -> Any:
         _refuse_read(".grad")
         return slot.__get__(self, type(self))
@@ -656,31 +714,33 @@ def _guarded_grad() -> property:
 
 def _patch(on: bool) -> None:
     """While any thread traces, `.data` and `.grad` reads check for tracing (only the tracing
-    thread is refused) and the methods marked `autograd.effect` record themselves; the plain
-    attributes come back when the last trace ends."""
+    thread is refused) and the methods marked `autograd.effect` record themselves; what was
+    there (a user's own wrapper of a method included) comes back when the last trace ends."""
     with _PATCH_LOCK:
         if on:
             _PATCHED[0] += 1
             if _PATCHED[0] == 1:
-                for owner, name, _, patched in _patches():
+                swaps: list[tuple[type, str, Callable[[Any], Any]]] = [
+                    (Tensor, "data", _guarded_data),
+                    (Value, "data", _guarded_data),
+                    (Node, "grad", _guarded_grad),
+                    *((owner, name, traced_effect) for owner, name, _ in EFFECTS),
+                ]
+                for owner, name, make in swaps:
+                    current = owner.__dict__.get(name)
+                    if current is None:
+                        continue
+                    patched = _TRACING_FORM.get(current)
+                    if patched is None:  # made once per attribute value, kept
+                        patched = _TRACING_FORM[current] = make(current)
+                    _SWAPPED.append((owner, name, current))
                     setattr(owner, name, patched)
         else:
             _PATCHED[0] -= 1
             if _PATCHED[0] == 0:
-                for owner, name, original, _ in _PATCHES:  # (as patched: not made anew)
-                    setattr(owner, name, original)
-
-
-def _patches() -> list[tuple[type, str, Any, Any]]:
-    """(class, attribute, plain, traced) for every attribute `_patch` swaps, made once (and again
-    when a class has marked another method as an effect); called only while nothing is patched."""
-    if len(_PATCHES) != 3 + len(EFFECTS):
-        _PATCHES[:] = [
-            *((k, "data", k.__dict__["data"], _guarded_data(k)) for k in (Tensor, Value)),
-            (Node, "grad", Node.__dict__["grad"], _guarded_grad()),
-            *((owner, name, func, traced_effect(func)) for owner, name, func in EFFECTS),
-        ]
-    return _PATCHES
+                for owner, name, current in reversed(_SWAPPED):
+                    setattr(owner, name, current)
+                _SWAPPED.clear()
 
 
 # --- arguments, signatures ---------------------------------------------------------------------
@@ -720,6 +780,9 @@ def _unflatten(tree: Any, leaves: Any) -> Any:
     return kind(_unflatten(t, leaves) for t in items)
 
 
+_DOUBLE = struct.Struct("<d").pack  # a float's exact bits (hex() drops a NaN's sign)
+
+
 def _key(x: Any) -> Any:
     """What a replay depends on for one argument leaf.
 
@@ -732,7 +795,7 @@ def _key(x: Any) -> Any:
     if cls is np.ndarray:
         return (np.ndarray, x.shape, x.dtype)
     if cls is float:
-        return (float, x.hex())
+        return (float, _DOUBLE(x))
     if isinstance(x, Tensor):
         if x.requires_grad:
             return (Tensor, id(x), x._data.shape, x._data.dtype)
@@ -743,8 +806,10 @@ def _key(x: Any) -> Any:
         raise _Nested  # (the caller walks the structure and asks for its leaves)
     if isinstance(x, np.ndarray):
         return (np.ndarray, cls, x.shape, x.dtype)
-    if isinstance(x, (float, np.floating)):
-        return (cls, float(x).hex())
+    if isinstance(x, np.floating):
+        return (cls, x.tobytes())  # every bit: a NaN's sign, a long double's last digits
+    if isinstance(x, float):
+        return (cls, _DOUBLE(float(x)))
     if isinstance(x, (np.generic, int, complex, str, bytes, bool, type(None))):
         return (cls, x)
     return (object, id(x))
@@ -758,9 +823,20 @@ def _by_identity(x: Any) -> bool:
 
 
 def _aliases(leaves: list[Any]) -> tuple[int, ...]:
-    """For each leaf, the first leaf that is the same object: `f(w, w)` is not `f(w, u)`."""
+    """For each leaf, the first leaf that is the same object or holds the same memory: `f(w, w)`
+    is not `f(w, u)`, nor `f(t, t.detach())` `f(t, u)`."""
     first: dict[int, int] = {}
-    return tuple(first.setdefault(id(x), i) for i, x in enumerate(leaves))
+    return tuple(first.setdefault(_memory(x), i) for i, x in enumerate(leaves))
+
+
+def _memory(x: Any) -> int:
+    """Who a leaf is for aliasing: the array holding a Tensor's or an array's numbers (a view's
+    base), else the object."""
+    d = x._data if isinstance(x, Tensor) else x
+    if d.__class__ is np.ndarray:
+        base = d.base
+        return id(d if base is None else base)
+    return id(x)
 
 
 class _Program:
@@ -974,7 +1050,7 @@ class Jit:
         try:
             if keys is None:
                 keys = tuple(map(_key, leaves))
-            aliases = () if n < 2 or len({*map(id, leaves)}) == n else _aliases(leaves)
+            aliases = () if n < 2 or len({*map(_memory, leaves)}) == n else _aliases(leaves)
             key = (tree, keys, mode, aliases)
             entry = self.cache.get(key)
         except TypeError as e:
@@ -992,7 +1068,10 @@ class Jit:
                 entry = None
         if tree.__class__ is int:
             tree = _flat_tree(tree)
+        effects = len(EFFECTS)
         result, program = self._trace(list(leaves), tree)
+        if len(EFFECTS) != effects:  # a class marking effects was made (imported) meanwhile:
+            return result  # its methods ran unmarked in this trace, which is not kept
         held = [x for x in leaves if _by_identity(x)]  # their ids are in the key: keep them
         if entry is None:
             self.cache[key] = (_EPOCH[0], program, held)
@@ -1031,6 +1110,13 @@ class Jit:
                 # (or refused); floats without a copy, integers and booleans as float64
                 t = Tensor._leaf(x if x.dtype.kind == "f" else _floating(x, None))
                 kinds.append(np.ndarray if x.dtype.kind == "f" else np.integer)
+            elif isinstance(x, np.ndarray):
+                raise TracingError(
+                    f"jit: argument {i} of {self.__name__} is an array of dtype {x.dtype}; a "
+                    "replay reads arrays of numbers only (float, integer, boolean): convert it "
+                    "before the call (words to indices, complex to two real arrays), or use "
+                    "autograd.jit(fn, enabled=False)"
+                )
             elif isinstance(x, Tensor) and not x.requires_grad:
                 # a stand-in sharing the data and the version: fn's other ways to the same
                 # tensor (a closure) stay the outside tensor, read afresh at each replay
@@ -1053,10 +1139,9 @@ class Jit:
         arrays = {
             id(t): f"A[{name[1:]}]" for t, name in named if kinds[int(name[1:])] in _ARRAY_KINDS
         }
-        integers = {
-            id(t): proxies[id(t)] for t, name in named if kinds[int(name[1:])] is np.integer
-        }
-        tracer = _Tracer(named, arrays, integers)
+        standins = [t for t, name in named if kinds[int(name[1:])] is np.integer]
+        tracer = _Tracer(named, arrays, {id(t): proxies[id(t)] for t in standins})
+        tracer.integer_standins = standins
         args, kwargs = _unflatten(tree, iter(call_leaves))
         _patch(True)
         t_token = TRACER.set(tracer)
@@ -1064,7 +1149,17 @@ class Jit:
         collecting = gc.isenabled()
         gc.disable()  # the tracer keeps every traced object: collections would find no garbage
         try:
-            result = self.fn(*args, **kwargs)
+            try:
+                result = self.fn(*args, **kwargs)
+            except ValueError as e:
+                if "read-only" not in str(e) or not any(a is not None for a in tracer.frozen):
+                    raise
+                raise TracingError(
+                    f"{self.__name__} wrote into an array that autograd.on_data returned, "
+                    "inside a function traced by autograd.jit: the replay cannot repeat a "
+                    "write made outside the library. Make it in on_data's function, or "
+                    "compute with Tensor operations"
+                ) from e
             out_leaves: list[Any] = []
             out_tree = _flatten(result, out_leaves)
             outs = [tracer.result(x) for x in out_leaves]
@@ -1074,6 +1169,9 @@ class Jit:
             MODE.reset(m_token)
             TRACER.reset(t_token)
             _patch(False)
+            for a in tracer.frozen:
+                if a is not None:
+                    a.flags.writeable = True
         # the traced call returns what a replay returns: results without graph, the caller's
         # own objects for arguments
         made: dict[int, Any] = {}

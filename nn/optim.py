@@ -277,8 +277,8 @@ class SGD(Optimizer):
         """Update every parameter that has a gradient. Plain SGD (no momentum, no weight
         decay), the common case on small models, runs as one loop: a call per parameter would
         cost as much as the update of a small layer."""
-        if self.momentum or self.weight_decay:
-            return super().step()
+        if self.momentum or self.weight_decay or type(self)._update is not SGD._update:
+            return super().step()  # (a subclass's own update rule goes through _update)
         lr = self.lr
         changed: list[Tensor] = []
         for p in self.params:

@@ -5,6 +5,7 @@ last bit, or a clear TracingError). A failing test here is a bug in jit (or in i
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import warnings
@@ -846,15 +847,19 @@ def test_on_data_gets_the_callers_integer_array_unchanged():
     assert seen == [np.dtype(np.int64)] * 4  # traced twice, replayed twice: integers each time
 
 
-def test_on_data_after_an_in_place_change_of_the_integer_argument_sees_the_change():
-    def f(y):
-        y += 1.0  # the stand-in's own float numbers change: on_data must read those
+def test_changing_an_integer_argument_in_place_is_refused():
+    # it reaches fn as a float64 copy: eagerly the caller's array would change, here not
+    def f(y, y2):
+        y2 += 1.0
         return autograd.on_data(lambda a: a * 10, y)
 
-    jf = autograd.jit(f)
-    for k in range(4):
-        out = jf(np.array([k, 2], dtype=np.int64))
-        assert out.dtype == np.float64 and np.array_equal(out, [(k + 1) * 10.0, 30.0]), k
+    def g(y):
+        y[1:] += 1.0  # through a view of it
+        return y * 2.0
+
+    for fn, args in ((f, (np.array([1, 2]),) * 2), (g, (np.array([1, 2], dtype=bool),))):
+        with pytest.raises(TracingError, match="changing an integer or boolean array argument"):
+            autograd.jit(fn)(*args)
 
 
 def test_an_array_made_by_on_data_and_returned_is_fresh_at_every_replay():
@@ -914,3 +919,207 @@ def test_a_tensor_target_of_another_dtype_is_cast_like_an_array_target():
         from_tensor = loss_fn(x, Tensor(target))  # float64 Tensor, float32 predictions
         assert from_tensor.dtype == from_array.dtype == np.float32
         assert same(from_tensor, from_array)
+
+
+# --- a second adversarial review (on_data, the inliner, arguments, effects) -------------------
+
+
+def test_on_data_writing_into_an_array_it_was_given_is_refused():
+    w = Tensor(np.array([1.0, 10.0, 100.0]), requires_grad=True)
+
+    def clip_labels(a):
+        np.clip(a, 0, 2, out=a)
+
+    def f(y):
+        autograd.on_data(clip_labels, y)
+        return (w * y).sum()
+
+    for y in (np.array([0, 5, 1]), np.array([0.0, 5.0, 1.0])):
+        with pytest.raises(TracingError, match="wrote into an array it was given"):
+            autograd.jit(f)(y)
+        assert y[1] == 5  # and the caller's array is as it was
+
+
+def test_writing_into_an_array_on_data_returned_is_refused():
+    def f(y):
+        lab = autograd.on_data(lambda a: a.astype(np.int64), y)
+        lab[lab > 1] = 1  # plain numpy: the replay could not repeat it
+        return lab
+
+    with pytest.raises(TracingError, match="wrote into an array that autograd.on_data returned"):
+        autograd.jit(f)(np.array([0.0, 1.0, 2.0]))
+
+
+def test_on_data_returning_an_array_that_existed_before_is_refused():
+    default = np.ones(3)
+    w = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+
+    def f(y):
+        wt = autograd.on_data(lambda a: default if not a.any() else a * 10.0, y)
+        return (w * wt).sum() + (w * default).sum()
+
+    with pytest.raises(TracingError, match="existed before the call"):
+        autograd.jit(f)(np.zeros(3))
+    assert default.flags.writeable
+
+
+def test_inlined_helpers_never_write_into_the_callers_expression():
+    def _zero_first(buf):
+        buf[0] = 0.0
+        return buf
+
+    def _inc(b):
+        b += 1.0
+        return b
+
+    @autograd.primitive
+    def zero_first(x):
+        return _zero_first((x * 2.0).copy())
+
+    zero_first.defvjp(lambda g, out, x: _zero_first(g * 2.0))
+
+    @autograd.primitive
+    def zero_first_b(x):
+        return _zero_first(x * 2.0 * 1.0)
+
+    zero_first_b.defvjp(lambda g, out, x: g * 2.0)
+
+    @autograd.primitive
+    def shifted(x):
+        s = x * 2.0
+        y = s[0]  # a numpy scalar: `b += 1` in _inc rebinds its own name only
+        return s * (_inc(y) + y)
+
+    shifted.defvjp(lambda g, out, x: g * 2.0)
+
+    w = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    for prim in (zero_first, zero_first_b, shifted):
+        f = lambda x, prim=prim: prim(w * x)  # noqa: E731
+        jf = autograd.jit(f)
+        for k in range(4):
+            x = np.array([1.0 + k, 1.0, 1.0 + 2 * k])
+            assert same(jf(x), f(x)), (prim, k)
+
+
+def test_two_arguments_holding_one_tensors_memory_fail_as_eagerly():
+    w = Tensor(np.ones(3), requires_grad=True)
+
+    def f(a, b):
+        y = (w * b).sum()
+        a += 1.0  # b is a's memory when the caller passes t and t.detach()
+        w.grad = None
+        y.backward()
+        return y
+
+    jf = autograd.jit(f)
+    for _ in range(3):
+        jf(Tensor(np.full(3, 1.0)), Tensor(np.full(3, 2.0)))
+    t = Tensor(np.full(3, 5.0))
+    with pytest.raises(RuntimeError, match="was changed in place"):
+        f(t, t.detach())
+    t = Tensor(np.full(3, 5.0))
+    with pytest.raises(RuntimeError, match="was changed in place"):
+        jf(t, t.detach())
+
+
+@pytest.mark.parametrize(
+    "array", [np.array([1j, 2.0]), np.array(["cat", "dog"]), np.array(["2026-12-03"], "M8[D]")]
+)
+def test_arrays_of_other_than_numbers_are_refused(array):
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+
+    def f(z):
+        return (w * autograd.on_data(lambda a: np.abs(a).astype(float)[:1], z)).sum()
+
+    with pytest.raises(TracingError, match=re.escape(f"array of dtype {array.dtype};")):
+        autograd.jit(f)(array)
+
+
+def test_an_effect_given_an_array_on_data_made_gets_each_calls_numbers():
+    seen = []
+
+    @autograd.effect
+    def record(counts):
+        seen.append(counts.tolist())
+
+    w = Tensor(np.ones(3), requires_grad=True)
+
+    def f(y):
+        record(autograd.on_data(lambda a: np.bincount(a.astype(np.int64), minlength=3), y))
+        return (w * y).sum()
+
+    jf = autograd.jit(f)
+    calls = ([0, 1, 1], [0, 1, 1], [2, 2, 2], [0, 0, 0])
+    for y in calls:
+        jf(np.array(y))
+    assert seen == [[1, 2, 0], [1, 2, 0], [0, 0, 3], [3, 0, 0]]
+
+
+def test_a_users_own_wrapper_of_an_effect_survives_a_trace_and_is_replayed(monkeypatch):
+    calls = []
+    plain_step = nn.SGD.step
+
+    def logged_step(self):
+        calls.append("step")
+        return plain_step(self)
+
+    monkeypatch.setattr(nn.SGD, "step", logged_step)
+    model = nn.MLP(2, [1], seed=0)
+    opt = nn.SGD(model.parameters(), lr=0.1)
+
+    def f(x):
+        loss = model(x).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    jf = autograd.jit(f)
+    for _ in range(4):
+        jf(np.ones((2, 2)))
+    assert nn.SGD.step is logged_step
+    assert calls == ["step"] * 4  # traced twice, replayed twice: the wrapper each time
+    assert "step" in nn.SGD.__dict__ and nn.SGD.__dict__["step"] is logged_step
+
+
+def test_a_class_of_effects_made_during_the_first_trace_is_no_false_alarm():
+    model = nn.MLP(2, [1], seed=0)
+    opt = nn.SGD(model.parameters(), lr=0.1)
+    state = {}
+
+    def f(x):
+        if "sched" not in state:  # made on first use, inside the traced call
+
+            class Halve:
+                @autograd.effect
+                def step(self):
+                    opt.lr /= 2
+
+            state["sched"] = Halve()
+        loss = model(x).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        state["sched"].step()
+        return loss
+
+    jf = autograd.jit(f)
+    for k in range(5):
+        jf(np.full((2, 2), 1.0 + k))
+    assert opt.lr == 0.1 / 2**5
+
+
+def test_numbers_are_told_apart_by_every_bit():
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+
+    def f(x, s):
+        return (w * x * s).sum()
+
+    for values in (
+        [float("nan"), float("nan"), -float("nan")],
+        [np.longdouble(1), np.longdouble(1), np.longdouble(1) + np.longdouble(2) ** -60],
+    ):
+        jf = autograd.jit(f)
+        for s in values:
+            got, want = jf(np.ones(2), s).data, f(np.ones(2), s).data
+            assert got.tobytes() == want.tobytes(), s

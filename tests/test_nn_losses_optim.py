@@ -282,3 +282,18 @@ def test_learning_rate_schedules_match_torch():
             sched.step()
             sched_t.step()
             assert_close(opt.lr, opt_t.param_groups[0]["lr"], rtol=1e-12)
+
+
+def test_a_subclass_of_sgd_with_its_own_update_rule_is_honoured():
+    # plain SGD steps in one loop; a subclass that overrides _update must still get called
+    class ClippedSGD(nn.SGD):
+        def _update(self, w, g, state):
+            w -= self.lr * np.clip(g, -1.0, 1.0)
+
+    for momentum in (0.0, 0.5):
+        p = Tensor(np.array([1.0, -1.0]), requires_grad=True)
+        opt = ClippedSGD([p], lr=0.1, momentum=momentum)
+        p.grad = np.array([10.0, -9.0])
+        opt.step()
+        assert np.allclose(p.data, [0.9, -0.9]), momentum
+        assert p.version == 1
