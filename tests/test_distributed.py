@@ -126,7 +126,7 @@ for name in ("sgd", "adam"):
 try:
     ddp.loader(X[:33], y[:33], batch_size=32)
 except ValueError as e:
-    print("refused:", e)
+    print(f"refused: {e}")  # one string: the workers share the pipe
 """
 
 
@@ -321,7 +321,10 @@ def test_the_launcher_sets_each_workers_environment(tmp_path):
         """
         import os
         keys = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_ADDR", "NN_DISTRIBUTED_TIMEOUT")
-        print(" ".join(f"{k}={os.environ[k]}" for k in keys), int(os.environ["MASTER_PORT"]) > 0)
+        line = " ".join(f"{k}={os.environ[k]}" for k in keys)
+        # one write of the whole line: the workers share the pipe, and print() writes its
+        # parts one by one (three workers' parts interleaved in a clean-clone run)
+        os.write(1, f"{line} {int(os.environ['MASTER_PORT']) > 0}\\n".encode())
         """,
     )
     code, out, err, _ = _launcher("--nproc", "3", "--timeout", "7", str(script))
