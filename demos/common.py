@@ -68,6 +68,13 @@ def percent(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
+def compared(seconds: float, baseline: float) -> str:
+    """`seconds` against `baseline` in words: "(1.3x faster)", or "(1.1x slower)"."""
+    if seconds <= baseline:
+        return f"({baseline / seconds:.1f}x faster)"
+    return f"({seconds / baseline:.1f}x slower)"
+
+
 # --- plots -----------------------------------------------------------------------------------
 
 

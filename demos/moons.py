@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 import autograd
 import nn
-from demos.common import Result, percent, plot_curve, plot_regions, run_demo, save
+from demos.common import Result, compared, percent, plot_curve, plot_regions, run_demo, save
 
 
 def run(seed: int, folder: str, quick: bool) -> Result:
@@ -49,7 +49,7 @@ def run(seed: int, folder: str, quick: bool) -> Result:
             "batches per epoch": -(-len(y_train) // 32),
             "training time, eager": f"{eager_seconds:.2f} s",
             "training time, autograd.jit": f"{jit_seconds:.2f} s "
-            f"({eager_seconds / jit_seconds:.1f}x faster)",
+            + compared(jit_seconds, eager_seconds),
             "jit's weights identical to eager's": "yes" if identical else "NO",
         },
         images=[(picture, "Decision boundary over the test set, and the loss per epoch.")],

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import nn
-from demos.common import Result, percent, plot_curve, plot_regions, run_demo, save
+from demos.common import Result, compared, percent, plot_curve, plot_regions, run_demo, save
 
 
 def run(seed: int, folder: str, quick: bool) -> Result:
@@ -55,7 +55,7 @@ def run(seed: int, folder: str, quick: bool) -> Result:
             "samples": len(y),
             "training time, eager": f"{eager_seconds:.2f} s",
             "training time, nn.fit(jit=True)": f"{jit_seconds:.2f} s "
-            f"({eager_seconds / jit_seconds:.1f}x faster)",
+            + compared(jit_seconds, eager_seconds),
             "jit's weights identical to eager's": "yes" if identical else "NO",
         },
         images=[(picture, "Decision regions of the three classes, and the loss per epoch.")],

@@ -434,3 +434,10 @@ def test_every_picture_the_readme_shows_is_in_the_repository_and_valid():
             assert data[:8] == PNG_MAGIC, path
         else:
             assert path.endswith(".svg") and ET.fromstring(data).tag.endswith("svg"), path
+
+
+def test_the_jit_timing_says_slower_when_it_was():
+    from demos.common import compared
+
+    assert compared(1.0, 2.0) == "(2.0x faster)"
+    assert compared(3.0, 2.0) == "(1.5x slower)"  # a short run: tracing and compiling dominate
