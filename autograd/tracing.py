@@ -850,34 +850,43 @@ class _Program:
             (e._data.shape, e._data.dtype, e.requires_grad) if e._shaped else None
             for e in self.externals
         ]
-        lines = ["def run(A):"]
-        guards = []
-        for k, e in enumerate(self.externals):
-            if e._shaped:
-                d, dtype = f"E{k}._data", tracer.const(e._data.dtype)
-                guards.append(
-                    f"{d}.shape != {e._data.shape!r} or "
-                    f"({d}.dtype is not {dtype} and {d}.dtype != {dtype}) or "
-                    f"E{k}.requires_grad is not {e.requires_grad}"
-                )
-        if guards:  # an outside tensor of another shape: trace again (see Jit.__call__)
-            lines.append(f"    if {' or '.join(guards)}:")
-            lines.append(f"        return {tracer.const(_CHANGED)}")
-        for i, kind in enumerate(kinds):
-            if kind is Tensor or kind is Value:
-                lines.append(f"    a{i} = A[{i}]")
-                lines.append(f"    a{i}d = a{i}._data")
-            elif kind is np.ndarray:
-                lines.append(f"    a{i}d = A[{i}]")
-            elif kind is np.integer:  # integers and booleans reach fn as float64
-                lines.append(f"    a{i}d = _floating(A[{i}], None)")
-        self.head = lines
+        self._head: list[str] | None = None  # written when first needed (the second call)
         self.tail = f"    return {_build(out_tree, iter(outs))}"
         self.tracer: _Tracer | None = tracer  # until compiled: the traced values, for inlining
         self.lines = tracer.lines
         self.source = ""  # written when compiled
         self.out_tree = out_tree
         self.run: Callable[[list[Any]], list[Any]] | None = None
+
+    @property
+    def head(self) -> list[str]:
+        """The program's first lines: the guard on outside tensors, the arguments' names."""
+        if self._head is None:
+            tracer = self.tracer
+            assert tracer is not None
+            lines = ["def run(A):"]
+            guards = []
+            for k, e in enumerate(self.externals):
+                if e._shaped:
+                    d, dtype = f"E{k}._data", tracer.const(e._data.dtype)
+                    guards.append(
+                        f"{d}.shape != {e._data.shape!r} or "
+                        f"({d}.dtype is not {dtype} and {d}.dtype != {dtype}) or "
+                        f"E{k}.requires_grad is not {e.requires_grad}"
+                    )
+            if guards:  # an outside tensor of another shape: trace again (see Jit.__call__)
+                lines.append(f"    if {' or '.join(guards)}:")
+                lines.append(f"        return {tracer.const(_CHANGED)}")
+            for i, kind in enumerate(self.kinds):
+                if kind is Tensor or kind is Value:
+                    lines.append(f"    a{i} = A[{i}]")
+                    lines.append(f"    a{i}d = a{i}._data")
+                elif kind is np.ndarray:
+                    lines.append(f"    a{i}d = A[{i}]")
+                elif kind is np.integer:  # integers and booleans reach fn as float64
+                    lines.append(f"    a{i}d = _floating(A[{i}], None)")
+            self._head = lines
+        return self._head
 
     def same_as(self, other: _Program) -> str | None:
         """Why two traces of one signature differ, or None if they are the same program."""
