@@ -444,9 +444,9 @@ def _along(ufunc: np.ufunc, x: np.ndarray, axis: int) -> np.ndarray:
     """`ufunc.reduce(x, axis=axis, keepdims=True)`, sooner for short rows: numpy reduces the
     short last axis of a C-contiguous matrix row by row, while over the first axis of the
     transposed copy it runs along whole rows (about 4x sooner for 10 classes of 128 samples).
-    A Tensor (a rule under create_graph) takes its recorded method."""
+    A Tensor (a rule's sum under create_graph) takes its recorded method."""
     if x.__class__ is not np.ndarray:
-        return x.sum(axis=axis, keepdims=True) if ufunc is np.add else x.max(axis, keepdims=True)
+        return x.sum(axis=axis, keepdims=True)  # (only rules, which sum, see Tensors)
     if (
         x.ndim == 2
         and (axis == -1 or axis == 1)

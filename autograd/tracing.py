@@ -115,7 +115,7 @@ def on_data(fn: Callable[..., Any], *args: Any) -> Any:
             # the stand-in of an integer or boolean array argument, unchanged: fn gets the
             # caller's array, as it would eagerly (labels stay exact integers)
             exprs.append(tracer.arrays[id(a)])
-            raws[i] = tracer.integers[id(a)]
+            raws[i] = tracer.integers[id(a)][1]
         else:
             exprs.append(tracer.data(a))
     frozen = [_freeze(r) for r in raws if r.__class__ is np.ndarray]  # fn must not write
@@ -154,7 +154,8 @@ def on_data(fn: Callable[..., Any], *args: Any) -> Any:
             "its arguments"
         )
     tracer.emit(f"{tracer.const(fn)}({', '.join(exprs)})", result)
-    tracer.frozen.append(_freeze(result))  # a write into it could not be replayed
+    if _freeze(result) is not None:  # a write into it could not be replayed
+        tracer.frozen.append(result)
     return result
 
 
@@ -316,12 +317,12 @@ class _Tracer:
         self,
         args: list[tuple[Node, str]],
         arrays: dict[int, str] | None = None,
-        integers: dict[int, np.ndarray] | None = None,
+        integers: dict[int, tuple[Tensor, np.ndarray]] | None = None,
     ) -> None:
         self.arrays = arrays or {}  # id(stand-in Tensor of an array argument) -> "A[i]"
-        self.integers = integers or {}  # id(stand-in of an integer array) -> the caller's array
-        self.frozen: list[np.ndarray | None] = []  # made read-only until the trace ends
-        self.integer_standins: list[Node] = []  # the stand-ins of integer array arguments
+        # id(stand-in of an integer or boolean array argument) -> (it, the caller's array)
+        self.integers = integers or {}
+        self.frozen: list[np.ndarray] = []  # made read-only until the trace ends
         self.lines: list[str | _Call] = []
         self.consts: list[Any] = []  # c0, c1, ...: constants, rules, primitives' forwards
         self.const_index: dict[int, str] = {}
@@ -631,7 +632,7 @@ class _Tracer:
         """`t += x` (op a ufunc) or `t[index] = x` (op None), recorded on the raw arrays."""
         box = target._vbox
         if id(target) in self.integers or (
-            box is not None and any(s._vbox is box for s in self.integer_standins)  # type: ignore[attr-defined]
+            box is not None and any(s._vbox is box for s, _ in self.integers.values())
         ):
             raise TracingError(
                 "changing an integer or boolean array argument in place inside a function "
@@ -1148,9 +1149,10 @@ class Jit:
         arrays = {
             id(t): f"A[{name[1:]}]" for t, name in named if kinds[int(name[1:])] in _ARRAY_KINDS
         }
-        standins = [t for t, name in named if kinds[int(name[1:])] is np.integer]
-        tracer = _Tracer(named, arrays, {id(t): proxies[id(t)] for t in standins})
-        tracer.integer_standins = standins
+        integers = {
+            id(t): (t, proxies[id(t)]) for t, name in named if kinds[int(name[1:])] is np.integer
+        }
+        tracer = _Tracer(named, arrays, integers)  # type: ignore[arg-type] # (Tensors all)
         args, kwargs = _unflatten(tree, iter(call_leaves))
         _patch(True)
         t_token = TRACER.set(tracer)
@@ -1161,7 +1163,7 @@ class Jit:
             try:
                 result = self.fn(*args, **kwargs)
             except ValueError as e:
-                if "read-only" not in str(e) or not any(a is not None for a in tracer.frozen):
+                if "read-only" not in str(e) or not tracer.frozen:
                     raise
                 raise TracingError(
                     f"{self.__name__} wrote into an array that autograd.on_data returned, "
@@ -1179,8 +1181,7 @@ class Jit:
             TRACER.reset(t_token)
             _patch(False)
             for a in tracer.frozen:
-                if a is not None:
-                    a.flags.writeable = True
+                a.flags.writeable = True
         # the traced call returns what a replay returns: results without graph, the caller's
         # own objects for arguments
         made: dict[int, Any] = {}
