@@ -178,6 +178,7 @@ class _Effect:
 
     def __init__(self, func: Callable[..., Any]) -> None:
         self.func = func
+        self.traced = traced_effect(func)  # made once: a plain function is called through it
         functools.update_wrapper(self, func)
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -185,7 +186,7 @@ class _Effect:
         EFFECTS.append((owner, name, self.func))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return traced_effect(self.func)(*args, **kwargs)
+        return self.traced(*args, **kwargs)
 
 
 def effect(func: Callable[P, R]) -> Callable[P, R]:
