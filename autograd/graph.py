@@ -491,7 +491,7 @@ def backward(
                     _deliver(g, slots[nodes[k]], found)
             return found
         if tracer is not None:
-            tracer.store(leaves, kept)
+            tracer.store(leaves, kept, pending)
         store(nodes, pending, leaves, kept, create_graph)
     finally:
         if token is not None:

@@ -106,18 +106,18 @@ def on_data(fn: Callable[..., Any], *args: Any) -> Any:
     mode = MODE.get()
     if not mode & TRACE:
         return fn(*raws)
-    tracer = TRACER.get()
-    exprs = []
+    recorder = TRACER.get()
+    specs: list[tuple[int, Any]] = []  # how the replay gets each argument (see _Writer.call)
     for i, a in enumerate(args):
         if not isinstance(a, Node):
-            exprs.append(tracer.value(a))
-        elif id(a) in tracer.integers and a.version == 0:  # type: ignore[attr-defined]
+            specs.append((_VALUE, a))
+        elif id(a) in recorder.integers and a.version == 0:  # type: ignore[attr-defined]
             # the stand-in of an integer or boolean array argument, unchanged: fn gets the
             # caller's array, as it would eagerly (labels stay exact integers)
-            exprs.append(tracer.arrays[id(a)])
-            raws[i] = tracer.integers[id(a)][1]
+            specs.append((_EXPR, recorder.arrays[id(a)]))
+            raws[i] = recorder.integers[id(a)][1]
         else:
-            exprs.append(tracer.data(a))
+            specs.append((_DATA, a))
     frozen = [_freeze(r) for r in raws if r.__class__ is np.ndarray]  # fn must not write
     token = MODE.set(mode & ~TRACE)
     name = getattr(fn, "__name__", fn)
@@ -137,7 +137,7 @@ def on_data(fn: Callable[..., Any], *args: Any) -> Any:
             if r is not None:
                 r.flags.writeable = True
     if result is None:
-        tracer.emit(f"{tracer.const(fn)}({', '.join(exprs)})")
+        recorder.events.append((_Writer.call, fn, specs, None))
         return None
     if result.__class__ is not np.ndarray:
         raise TracingError(
@@ -153,9 +153,9 @@ def on_data(fn: Callable[..., Any], *args: Any) -> Any:
             "inside a function traced by autograd.jit: return a new array (a copy) or one of "
             "its arguments"
         )
-    tracer.emit(f"{tracer.const(fn)}({', '.join(exprs)})", result)
+    recorder.events.append((_Writer.call, fn, specs, result))
     if _freeze(result) is not None:  # a write into it could not be replayed
-        tracer.frozen.append(result)
+        recorder.frozen.append(result)
     return result
 
 
@@ -296,7 +296,137 @@ class _Call:
         return f"{self.out} = {self.name}({', '.join(items)})"
 
 
-# --- the tracer ----------------------------------------------------------------------------
+# --- recording: what the engine reports while a function is traced --------------------------
+
+_VALUE, _EXPR, _DATA = 0, 1, 2  # how on_data's replay gets an argument (see _Writer.call)
+
+_INSIDE = (
+    "a tensor made inside the traced function cannot receive a gradient or be changed by an "
+    "effect in the replay (no nodes exist there): create it outside the function and pass it in"
+)
+
+
+class _Recorder:
+    """Keeps what the engine reports during one traced call, as it comes: one tuple per event,
+    holding the objects themselves. Writing them as lines of Python (`_Writer`) waits until a
+    second call needs the program, so the first call costs little more than an eager one. What
+    cannot be replayed is refused here, while the function runs, where the user's code is on
+    the stack; anything the writing reads that could change later is copied into the event."""
+
+    def __init__(
+        self,
+        named: list[tuple[Node, str]],
+        arrays: dict[int, str],
+        integers: dict[int, tuple[Tensor, np.ndarray]],
+    ) -> None:
+        self.named = named  # the arguments' nodes (stand-ins for arrays) and their names
+        self.arrays = arrays  # id(stand-in Tensor of an array argument) -> "A[i]"
+        # id(stand-in of an integer or boolean array argument) -> (it, the caller's array)
+        self.integers = integers
+        self.frozen: list[np.ndarray] = []  # made read-only until the trace ends
+        self.events: list[tuple[Any, ...]] = []  # (the _Writer method, its arguments...)
+        self.internal: set[int] = set()  # ids of nodes made during the trace (kept by events)
+        self.nodes: list[Node] = []  # the running backward pass's nodes
+
+    def forward(
+        self,
+        prim: Any,
+        node: Node,
+        raw: tuple[Any, ...],
+        inputs: tuple[Node | None, ...],
+        others: tuple[Node, ...],
+        kwargs: dict[str, Any] | None,
+    ) -> None:
+        self.internal.add(id(node))
+        datas = tuple([o._data for o in others]) if others else ()
+        self.events.append((_Writer.forward, prim, node, raw, inputs, others, datas, kwargs))
+
+    def alias(self, node: Node, source: Node) -> None:
+        if id(source) in self.internal:
+            self.internal.add(id(node))
+        self.events.append((_Writer.alias, node, source))
+
+    def leaf(self, node: Node, data: Any, dtype: Any) -> None:
+        self.internal.add(id(node))
+        self.events.append((_Writer.leaf, node, data, dtype))
+
+    def begin(self, root: Node, nodes: list[Node], seed: Any, unsupported: bool) -> None:
+        if unsupported:
+            raise TracingError(
+                "backward(create_graph=True), backward(inputs=...) and autograd.grad inside a "
+                "function traced by autograd.jit are not supported: call them outside, or "
+                "use autograd.jit(fn, enabled=False)"
+            )
+        self.nodes = nodes
+        self.events.append((_Writer.begin, nodes, seed))
+
+    def edge(self, k: int, i: int, j: int, rule: Any, g: Any, gp: Any, first: bool) -> None:
+        node = self.nodes[k]
+        if gp.__class__ is not np.ndarray and isinstance(gp, Node):
+            raise TracingError(
+                f"the VJP rule of {node._prim.name!r} returned a graph node; rules traced by "
+                "autograd.jit must compute on the raw numbers they receive"
+            )
+        if id(node) not in self.internal:
+            raise TracingError(
+                f"backward through {node._prim.name!r}, recorded before the traced function "
+                "was called: jit replays only graphs built inside the function"
+            )
+        # (backward(retain_graph=False) frees the node's prim and inputs after its rules ran)
+        self.events.append(
+            (_Writer.edge, k, j, rule, g, gp, first, self.nodes[j]._data, node._prim, node._args)
+        )
+
+    def store(self, leaves: list[int], kept: list[int], pending: list[Any]) -> None:
+        internal = self.internal
+        for k in leaves + kept:
+            node = self.nodes[k]
+            if pending[k] is not None and id(node) in internal and node._shaped:
+                if node._prim is None:
+                    raise TracingError(_INSIDE)  # a leaf made inside cannot keep a gradient
+                raise TracingError(
+                    "retain_grad() on a tensor made inside a function traced by "
+                    "autograd.jit: the replay makes no such tensor to hold the gradient; "
+                    "return what you need from the function instead"
+                )
+        self.events.append((_Writer.store, leaves, kept))
+        self.nodes = []
+
+    def effect(
+        self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        for a in [*args, *kwargs.values()]:
+            if isinstance(a, Node) and id(a) in self.internal and func is not mark_dirty:
+                raise TracingError(_INSIDE)
+        self.events.append((_Writer.effect, func, args, kwargs))
+
+    def inplace(self, op: Any, target: Tensor, index: Any, operand: Any) -> None:
+        """`t += x` (op a ufunc) or `t[index] = x` (op None), recorded on the raw arrays."""
+        box = target._vbox
+        if id(target) in self.integers or (
+            box is not None and any(s._vbox is box for s, _ in self.integers.values())
+        ):
+            raise TracingError(
+                "changing an integer or boolean array argument in place inside a function "
+                "traced by autograd.jit: the function gets it as a float64 copy, so the caller's "
+                "array would not change as it does eagerly. Change it before the call, or pass "
+                "a float array"
+            )
+        self.events.append((_Writer.inplace, op, target, index, operand))
+
+    def set_grad(self, node: Node, value: Any) -> None:
+        """`node.grad = value` written by the traced function (None, or a number)."""
+        if value is not None and not isinstance(value, (int, float)):
+            raise TracingError(
+                "assigning an array to .grad inside a function traced by autograd.jit "
+                "cannot be replayed; assign None (or zero_grad()) only"
+            )
+        if id(node) in self.internal:
+            raise TracingError(_INSIDE)
+        self.events.append((_Writer.set_grad, node, value))
+
+
+# --- writing: the recorded events as lines of Python ------------------------------------------
 
 
 def _literal(x: Any) -> str | None:
@@ -310,19 +440,11 @@ def _literal(x: Any) -> str | None:
     return None
 
 
-class _Tracer:
-    """Writes down, as lines of Python, what the engine does during one traced call."""
+class _Writer:
+    """Writes one traced call's events (`_Recorder`) as lines of Python over raw data."""
 
-    def __init__(
-        self,
-        args: list[tuple[Node, str]],
-        arrays: dict[int, str] | None = None,
-        integers: dict[int, tuple[Tensor, np.ndarray]] | None = None,
-    ) -> None:
-        self.arrays = arrays or {}  # id(stand-in Tensor of an array argument) -> "A[i]"
-        # id(stand-in of an integer or boolean array argument) -> (it, the caller's array)
-        self.integers = integers or {}
-        self.frozen: list[np.ndarray] = []  # made read-only until the trace ends
+    def __init__(self, recorder: _Recorder) -> None:
+        self.arrays = recorder.arrays
         self.lines: list[str | _Call] = []
         self.consts: list[Any] = []  # c0, c1, ...: constants, rules, primitives' forwards
         self.const_index: dict[int, str] = {}
@@ -337,7 +459,7 @@ class _Tracer:
         self.ext_index: dict[int, int] = {}
         self.loaded: set[int] = set()
         self.n = 0
-        for node, name in args:
+        for node, name in recorder.named:
             self.keep.append(node)
             self.node_var[id(node)] = f"{name}d"
             self.node_obj[id(node)] = name
@@ -346,6 +468,8 @@ class _Tracer:
         self.pnodes: list[Node] = []
         self.value_grads: dict[int, str] = {}  # id(intermediate Value) -> its gradient
         self.results: dict[int, str] = {}  # id(returned node) -> its variable in the replay
+        for event in recorder.events:
+            event[0](self, *event[1:])
 
     # names
     def var(self) -> str:
@@ -414,12 +538,8 @@ class _Tracer:
         name = self.node_obj.get(id(node))
         if name is not None:
             return name
-        if id(node) in self.internal:
-            raise TracingError(
-                "a tensor made inside the traced function cannot receive a gradient or be "
-                "changed by an effect in the replay (no nodes exist there): create it outside "
-                "the function and pass it in"
-            )
+        if id(node) in self.internal:  # (the recorder refused this while tracing)
+            raise TracingError(_INSIDE)
         return f"E{self.external(node)}"
 
     def emit(self, line: str, out: Any = None, fresh: bool = False) -> str:
@@ -454,7 +574,7 @@ class _Tracer:
         if fresh:
             self.fresh[v] = fresh
 
-    # what the engine reports
+    # the events, in the order the engine reported them (see _Recorder)
     def forward(
         self,
         prim: Any,
@@ -462,14 +582,15 @@ class _Tracer:
         raw: tuple[Any, ...],
         inputs: tuple[Node | None, ...],
         others: tuple[Node, ...],
+        datas: tuple[Any, ...],
         kwargs: dict[str, Any] | None,
     ) -> None:
         node_var = self.node_var
         exprs = []
         for r, n in zip(raw, inputs, strict=True):
             if n is None:
-                for o in others:
-                    if o._data is r:
+                for o, d in zip(others, datas, strict=True):
+                    if d is r:
                         n = o
                         break
                 else:
@@ -503,48 +624,40 @@ class _Tracer:
         self.internal.add(id(node))
         self.node_var[id(node)] = v
 
-    def begin(self, root: Node, nodes: list[Node], seed: Any, unsupported: bool) -> None:
-        if unsupported:
-            raise TracingError(
-                "backward(create_graph=True), backward(inputs=...) and autograd.grad inside a "
-                "function traced by autograd.jit are not supported: call them outside, or "
-                "use autograd.jit(fn, enabled=False)"
-            )
+    def begin(self, nodes: list[Node], seed: Any) -> None:
         self.pnodes = nodes
         self.pvar = [None] * len(nodes)
         self.pvar[0] = self.raw(seed)
         self.keep.append(seed)
 
-    def edge(self, k: int, i: int, j: int, rule: Any, g: Any, gp: Any, first: bool) -> None:
+    def edge(
+        self,
+        k: int,
+        j: int,
+        rule: Any,
+        g: Any,
+        gp: Any,
+        first: bool,
+        pd: Any,
+        prim: Any,
+        args: tuple[Any, ...],
+    ) -> None:
         node = self.pnodes[k]
-        parent = self.pnodes[j]
-        if isinstance(gp, Node):
-            raise TracingError(
-                f"the VJP rule of {node._prim.name!r} returned a graph node; rules traced by "
-                "autograd.jit must compute on the raw numbers they receive"
-            )
-        args = self.node_args.get(id(node))
-        if args is None:
-            raise TracingError(
-                f"backward through {node._prim.name!r}, recorded before the traced function "
-                "was called: jit replays only graphs built inside the function"
-            )
-        exprs = [str(self.pvar[k]), self.node_var[id(node)], *args]
-        values = (g, node._data, *node._args)
-        if not parent._shaped:  # a Value's gradient: a float, never stored by reference
+        exprs = [str(self.pvar[k]), self.node_var[id(node)], *self.node_args[id(node)]]
+        values = (g, node._data, *args)
+        if not self.pnodes[j]._shaped:  # a Value's gradient: a float, never stored by reference
             t = self.emit_call(rule, exprs, values, node._kwargs, gp)
         else:
             private = (
                 gp.__class__ is np.ndarray and gp.base is None and id(gp) not in self.objs
             )  # a new array nobody else holds: a store may keep it
             t = self.emit_call(rule, exprs, values, node._kwargs, gp, fresh=private)
-            pd = parent._data
             if gp.__class__ is not np.ndarray or gp.dtype is not pd.dtype or gp.shape != pd.shape:
-                fitted = fit(parent, gp, node._prim)
-                like = self.const(_Like(pd.shape, pd.dtype))
+                like = _Like(pd.shape, pd.dtype)
+                fitted = fit(like, gp, prim)  # type: ignore[arg-type] # (shape and dtype)
                 fresh = fitted is not gp and fitted.base is None
                 t = self.emit(
-                    f"{self.const(fit)}({like}, {t}, {self.const(node._prim)})", fitted, fresh
+                    f"{self.const(fit)}({self.const(like)}, {t}, {self.const(prim)})", fitted, fresh
                 )
         if first:
             self.pvar[j] = t
@@ -552,7 +665,7 @@ class _Tracer:
             self.n += 1
             total = f"v{self.n}"
             self.lines.append(f"{total} = {self.pvar[j]} + {t}")
-            if parent._shaped:
+            if self.pnodes[j]._shaped:
                 self.fresh[total] = True
             self.pvar[j] = total
 
@@ -576,22 +689,13 @@ class _Tracer:
             if g is None:
                 continue
             node = self.pnodes[k]
-            if id(node) in self.internal:
-                if node._shaped and node._prim is None:
-                    self.obj(node)  # raises: a leaf made inside cannot keep a gradient
-                if node._shaped:
-                    raise TracingError(
-                        "retain_grad() on a tensor made inside a function traced by "
-                        "autograd.jit: the replay makes no such tensor to hold the gradient; "
-                        "return what you need from the function instead"
-                    )
-                self.value_grads[id(node)] = g  # an intermediate Value: kept if returned
+            if id(node) in self.internal:  # an intermediate Value (the recorder refused others):
+                self.value_grads[id(node)] = g  # its gradient is kept if it is returned
                 continue
+            o = self.obj(node)
             if not node._shaped:
-                o = self.obj(node)
                 self.lines.append(f"{o}.grad = {o}.grad + {g}; {o}._reached = True")
             else:  # graph.store for one tensor: accumulate, or keep a private first gradient
-                o = self.obj(node)
                 first = g if self.fresh.get(g, False) else f"{self.const(_copy)}({g})"
                 self.lines.append(
                     f"{o}.grad = {first} if {o}.grad is None else {self.const(_sum)}({o}.grad, {g})"
@@ -629,23 +733,23 @@ class _Tracer:
         return None
 
     def inplace(self, op: Any, target: Tensor, index: Any, operand: Any) -> None:
-        """`t += x` (op a ufunc) or `t[index] = x` (op None), recorded on the raw arrays."""
-        box = target._vbox
-        if id(target) in self.integers or (
-            box is not None and any(s._vbox is box for s, _ in self.integers.values())
-        ):
-            raise TracingError(
-                "changing an integer or boolean array argument in place inside a function "
-                "traced by autograd.jit: the function gets it as a float64 copy, so the caller's "
-                "array would not change as it does eagerly. Change it before the call, or pass "
-                "a float array"
-            )
         src = self.data(operand) if isinstance(operand, Node) else self.raw(operand)
         dest = self.data(target)
         if op is None:
             self.lines.append(f"{self.const(_setitem)}({dest}, {self.value(index)}, {src})")
         else:
             self.lines.append(f"{self.const(_inplace)}({self.const(op)}, {dest}, {src})")
+
+    def set_grad(self, node: Node, value: Any) -> None:
+        self.lines.append(f"{self.obj(node)}.grad = {self.const(value)}")
+
+    def call(self, fn: Callable[..., Any], specs: list[tuple[int, Any]], result: Any) -> None:
+        """A call of `autograd.on_data`'s function."""
+        exprs = [
+            self.value(x) if kind == _VALUE else x if kind == _EXPR else self.data(x)
+            for kind, x in specs
+        ]
+        self.emit(f"{self.const(fn)}({', '.join(exprs)})", result)
 
     def result(self, obj: Any) -> str:
         """The expression that rebuilds one leaf of the function's result in the replay."""
@@ -701,13 +805,7 @@ def _guarded_grad(slot: Any) -> property:
     def set_(self: Any, value: Any) -> None:
         # (a node being made sets .grad before `_args`: not the user's write, not recorded)
         if MODE.get() & TRACE and hasattr(self, "_args"):
-            tracer = TRACER.get()
-            if value is not None and not isinstance(value, (int, float)):
-                raise TracingError(
-                    "assigning an array to .grad inside a function traced by autograd.jit "
-                    "cannot be replayed; assign None (or zero_grad()) only"
-                )
-            tracer.lines.append(f"{tracer.obj(self)}.grad = {tracer.const(value)}")
+            TRACER.get().set_grad(self, value)
         slot.__set__(self, value)
 
     return property(get, set_)
@@ -843,54 +941,66 @@ def _memory(x: Any) -> int:
 class _Program:
     """One traced call, compiled: `run(args)` replays it."""
 
-    def __init__(self, tracer: _Tracer, out_tree: Any, outs: list[str], kinds: list[Any]) -> None:
-        self.consts = tracer.consts
-        self.externals = tracer.externals
+    def __init__(
+        self, recorder: _Recorder, out_tree: Any, out_leaves: list[Any], kinds: list[Any]
+    ) -> None:
+        self.recorder: _Recorder | None = recorder  # until written (at the second call)
+        self.out_leaves = out_leaves
+        self.out_tree = out_tree
         self.kinds = kinds
+        self.writer: _Writer | None = None  # until compiled: the traced values, for inlining
+        self.consts: list[Any] = []
+        self.externals: list[Node] = []
+        self.shapes: list[Any] = []
+        self.head: list[str] = []
+        self.lines: list[str | _Call] = []
+        self.tail = ""
+        self.source = ""  # written when compiled
+        self.run: Callable[[list[Any]], list[Any]] | None = None
+
+    def write(self) -> None:
+        """Write the recorded events as the program's lines (once; the second call needs them)."""
+        if self.recorder is None:
+            return
+        writer = self.writer = _Writer(self.recorder)
+        outs = [writer.result(x) for x in self.out_leaves]
+        self.recorder = None
+        self.out_leaves = []
+        self.consts = writer.consts
+        self.externals = writer.externals
         self.shapes = [
             (e._data.shape, e._data.dtype, e.requires_grad) if e._shaped else None
             for e in self.externals
         ]
-        self._head: list[str] | None = None  # written when first needed (the second call)
-        self.tail = f"    return {_build(out_tree, iter(outs))}"
-        self.tracer: _Tracer | None = tracer  # until compiled: the traced values, for inlining
-        self.lines = tracer.lines
-        self.source = ""  # written when compiled
-        self.out_tree = out_tree
-        self.run: Callable[[list[Any]], list[Any]] | None = None
-
-    @property
-    def head(self) -> list[str]:
-        """The program's first lines: the guard on outside tensors, the arguments' names."""
-        if self._head is None:
-            tracer = self.tracer
-            assert tracer is not None
-            lines = ["def run(A):"]
-            guards = []
-            for k, e in enumerate(self.externals):
-                if e._shaped:
-                    d, dtype = f"E{k}._data", tracer.const(e._data.dtype)
-                    guards.append(
-                        f"{d}.shape != {e._data.shape!r} or "
-                        f"({d}.dtype is not {dtype} and {d}.dtype != {dtype}) or "
-                        f"E{k}.requires_grad is not {e.requires_grad}"
-                    )
-            if guards:  # an outside tensor of another shape: trace again (see Jit.__call__)
-                lines.append(f"    if {' or '.join(guards)}:")
-                lines.append(f"        return {tracer.const(_CHANGED)}")
-            for i, kind in enumerate(self.kinds):
-                if kind is Tensor or kind is Value:
-                    lines.append(f"    a{i} = A[{i}]")
-                    lines.append(f"    a{i}d = a{i}._data")
-                elif kind is np.ndarray:
-                    lines.append(f"    a{i}d = A[{i}]")
-                elif kind is np.integer:  # integers and booleans reach fn as float64
-                    lines.append(f"    a{i}d = _floating(A[{i}], None)")
-            self._head = lines
-        return self._head
+        self.lines = writer.lines
+        self.tail = f"    return {_build(self.out_tree, iter(outs))}"
+        lines = ["def run(A):"]  # the head: the guard on outside tensors, the arguments' names
+        guards = []
+        for k, e in enumerate(self.externals):
+            if e._shaped:
+                d, dtype = f"E{k}._data", writer.const(e._data.dtype)
+                guards.append(
+                    f"{d}.shape != {e._data.shape!r} or "
+                    f"({d}.dtype is not {dtype} and {d}.dtype != {dtype}) or "
+                    f"E{k}.requires_grad is not {e.requires_grad}"
+                )
+        if guards:  # an outside tensor of another shape: trace again (see Jit.__call__)
+            lines.append(f"    if {' or '.join(guards)}:")
+            lines.append(f"        return {writer.const(_CHANGED)}")
+        for i, kind in enumerate(self.kinds):
+            if kind is Tensor or kind is Value:
+                lines.append(f"    a{i} = A[{i}]")
+                lines.append(f"    a{i}d = a{i}._data")
+            elif kind is np.ndarray:
+                lines.append(f"    a{i}d = A[{i}]")
+            elif kind is np.integer:  # integers and booleans reach fn as float64
+                lines.append(f"    a{i}d = _floating(A[{i}], None)")
+        self.head = lines
 
     def same_as(self, other: _Program) -> str | None:
         """Why two traces of one signature differ, or None if they are the same program."""
+        self.write()
+        other.write()
         mine, theirs = [*self.head, *self.lines, self.tail], [*other.head, *other.lines, other.tail]
         if mine != theirs:
             for n, (a, b) in enumerate(zip(mine, theirs, strict=False)):
@@ -907,7 +1017,8 @@ class _Program:
         return None
 
     def compile(self) -> None:
-        tracer = self.tracer
+        self.write()
+        tracer = self.writer
         assert tracer is not None
         inliner = Inliner(tracer.const)
         body = []
@@ -934,7 +1045,7 @@ class _Program:
         ]
         head += wrap
         self.source = "\n".join([*head, *("    " + line for line in body), self.tail])
-        self.tracer = None  # the traced values are no longer needed
+        self.writer = None  # the traced values are no longer needed
         namespace: dict[str, Any] = {f"c{n}": c for n, c in enumerate(self.consts)}
         namespace.update({f"E{n}": e for n, e in enumerate(self.externals)})
         namespace["_floating"] = _floating
@@ -1152,7 +1263,7 @@ class Jit:
         integers = {
             id(t): (t, proxies[id(t)]) for t, name in named if kinds[int(name[1:])] is np.integer
         }
-        tracer = _Tracer(named, arrays, integers)  # type: ignore[arg-type] # (Tensors all)
+        tracer = _Recorder(named, arrays, integers)  # type: ignore[arg-type] # (Tensors all)
         args, kwargs = _unflatten(tree, iter(call_leaves))
         _patch(True)
         t_token = TRACER.set(tracer)
@@ -1173,7 +1284,6 @@ class Jit:
                 ) from e
             out_leaves: list[Any] = []
             out_tree = _flatten(result, out_leaves)
-            outs = [tracer.result(x) for x in out_leaves]
         finally:
             if collecting:
                 gc.enable()
@@ -1195,7 +1305,7 @@ class Jit:
                 x = made[id(x)]
             returned.append(x)
         result = _unflatten(out_tree, iter(returned))
-        return result, _Program(tracer, out_tree, outs, kinds)
+        return result, _Program(tracer, out_tree, out_leaves, kinds)
 
 
 def jit(fn: Callable[..., Any] | None = None, *, enabled: bool | None = None) -> Any:
