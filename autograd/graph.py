@@ -34,10 +34,11 @@ class Node:
     node, leaf or result, in one function, `_make`, which sets all its fields.
     """
 
-    __slots__ = ("_data", "grad", "label", "_inputs", "_args", "_kwargs", "_prim", "__weakref__")
+    __slots__ = ("_data", "_grad", "label", "_inputs", "_args", "_kwargs", "_prim", "__weakref__")
 
     _data: Any  # a float (Value) or a floating numpy array (Tensor)
-    grad: Any  # a float, an array, or under create_graph a node
+    grad: Any  # a float, an array, or under create_graph a node (the slot `_grad`; see below)
+    _grad: Any
     label: str
     _inputs: tuple[Node | None, ...]
     _args: tuple[Any, ...]
@@ -87,6 +88,12 @@ class Node:
     def parents(self) -> tuple[Node, ...]:
         """The inputs of the producing operation that take part in differentiation."""
         return tuple(p for p in self._inputs if p is not None)
+
+
+# `.grad` is the slot `_grad` under a second name: the same C-level field, as fast as a plain
+# slot. The engine writes `_grad`; `autograd.jit` swaps `grad` alone, while it traces, for a
+# property that records or refuses the user's reads and writes (see autograd/tracing.py).
+Node.grad = Node._grad  # type: ignore[method-assign,assignment]
 
 
 # --- versions: changes in place are seen by every graph that used the old values -------------
@@ -241,30 +248,30 @@ def store(
                 continue
             pending[k] = None
             node = nodes[k]
-            old = node.grad
+            old = node._grad
             if not node._shaped:
                 if create_graph:
                     new = old + g
                     if not isinstance(new, Node):
                         new = node._make(node.__class__, float(new), None, (), (), None, ())
-                    node.grad = new
+                    node._grad = new
                 else:
                     if g.__class__ is not float and isinstance(g, Node):
                         g = g._data  # a Value rule made a Value from elsewhere: the number only
-                    node.grad = old + g
+                    node._grad = old + g
                 node._reached = True  # type: ignore[attr-defined]
             elif old is not None:
                 new = old + g  # a new array (or a new node under create_graph)
                 if new.__class__ is not ndarray and not isinstance(new, Node):
                     new = np.asarray(new)  # a sum of 0-d arrays is a numpy scalar
-                node.grad = new
+                node._grad = new
             else:
                 if _PROBE is not None:
                     _PROBE.append(sys.getrefcount(g))
                 if g.__class__ is ndarray and g.base is None and sys.getrefcount(g) <= PRIVATE_REFS:
-                    node.grad = g
+                    node._grad = g
                 else:
-                    node.grad = copy(g)
+                    node._grad = copy(g)
     finally:
         _STORE_LOCK.release()
 

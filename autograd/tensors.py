@@ -215,7 +215,7 @@ class Tensor(Node):
             raise TypeError(f"{name} produced dtype {data.dtype}; Tensors hold floating point data")
         t: Tensor = object.__new__(cls)
         t._data = data
-        t.grad = None
+        t._grad = None
         t.label = ""
         t._inputs = inputs
         t._kwargs = kwargs

@@ -803,8 +803,7 @@ def _guarded_grad(slot: Any) -> property:
         return slot.__get__(self, type(self))
 
     def set_(self: Any, value: Any) -> None:
-        # (a node being made sets .grad before `_args`: not the user's write, not recorded)
-        if MODE.get() & TRACE and hasattr(self, "_args"):
+        if MODE.get() & TRACE:  # (the engine writes the slot `_grad`: this is the user's write)
             TRACER.get().set_grad(self, value)
         slot.__set__(self, value)
 
@@ -819,19 +818,14 @@ def _patch(on: bool) -> None:
         if on:
             _PATCHED[0] += 1
             if _PATCHED[0] == 1:
-                swaps: list[tuple[type, str, Callable[[Any], Any]]] = [
-                    (Tensor, "data", _guarded_data),
-                    (Value, "data", _guarded_data),
-                    (Node, "grad", _guarded_grad),
-                    *((owner, name, traced_effect) for owner, name, _ in EFFECTS),
-                ]
-                for owner, name, make in swaps:
-                    current = owner.__dict__.get(name)
+                forms = _TRACING_FORM
+                for attrs, owner, name, make in _targets():
+                    current = attrs.get(name)
                     if current is None:
                         continue
-                    patched = _TRACING_FORM.get(current)
+                    patched = forms.get(current)
                     if patched is None:  # made once per attribute value, kept
-                        patched = _TRACING_FORM[current] = make(current)
+                        patched = forms[current] = make(current)
                     _SWAPPED.append((owner, name, current))
                     setattr(owner, name, patched)
         else:
@@ -840,6 +834,25 @@ def _patch(on: bool) -> None:
                 for owner, name, current in reversed(_SWAPPED):
                     setattr(owner, name, current)
                 _SWAPPED.clear()
+
+
+_TARGETS: list[tuple[Any, type, str, Callable[[Any], Any]]] = []
+
+
+def _targets() -> list[tuple[Any, type, str, Callable[[Any], Any]]]:
+    """What `_patch` swaps: (the class's attributes, the class, a name, the tracing form's
+    maker), remade when a class marks a new effect."""
+    if len(_TARGETS) != 3 + len(EFFECTS):
+        _TARGETS[:] = [
+            (owner.__dict__, owner, name, make)
+            for owner, name, make in [
+                (Tensor, "data", _guarded_data),
+                (Value, "data", _guarded_data),
+                (Node, "grad", _guarded_grad),
+                *((owner, name, traced_effect) for owner, name, _ in EFFECTS),
+            ]
+        ]
+    return _TARGETS
 
 
 # --- arguments, signatures ---------------------------------------------------------------------
@@ -862,12 +875,6 @@ _CHANGED = object()  # what a replay returns when an outside tensor no longer fi
 
 class _Nested(Exception):
     """An argument is a list, tuple or dict: the call's structure must be walked."""
-
-
-@functools.cache
-def _flat_tree(n: int) -> Any:
-    """The structure `_flatten` gives for `n` positional arguments that are all leaves."""
-    return (tuple, ((tuple, (None,) * n), (dict, ())))
 
 
 def _unflatten(tree: Any, leaves: Any) -> Any:
@@ -1162,7 +1169,7 @@ class Jit:
             keys = tuple(map(_key, args))  # the usual call: leaves only, no structure to walk
             leaves: list[Any] = args  # type: ignore[assignment]
             n = len(args)
-            tree: Any = n  # (a number: the structure is n leaves; see _flat_tree)
+            tree: Any = n  # (a number: the structure is n positional leaves)
         except _Nested:
             leaves = []
             tree = _flatten((args, kwargs), leaves)
@@ -1187,8 +1194,6 @@ class Jit:
                 entry = None
             elif epoch != _EPOCH[0]:
                 entry = None
-        if tree.__class__ is int:
-            tree = _flat_tree(tree)
         effects = len(EFFECTS)
         result, program = self._trace(list(leaves), tree)
         if len(EFFECTS) != effects:  # a class marking effects was made (imported) meanwhile:
@@ -1221,35 +1226,46 @@ class Jit:
         return result
 
     def _trace(self, leaves: list[Any], tree: Any) -> tuple[Any, _Program]:
+        """Run `fn` on `leaves` (arranged by `tree`; a number: that many positional arguments)
+        while a recorder keeps what the engine does: the call's result and its program."""
         call_leaves: list[Any] = []
         kinds: list[Any] = []
         named: list[tuple[Node, str]] = []
-        proxies: dict[int, Any] = {}  # id(proxy) -> the caller's object
+        arrays: dict[int, str] = {}  # id(stand-in of an array argument) -> "A[i]"
+        integers: dict[int, tuple[Tensor, np.ndarray]] = {}
+        proxies: dict[int, Any] = {}  # id(stand-in) -> the caller's object
         for i, x in enumerate(leaves):
-            if isinstance(x, np.ndarray) and x.dtype.kind in "fiub":
-                # numbers reach fn as a Tensor, so that everything done with them is recorded
-                # (or refused); floats without a copy, integers and booleans as float64
-                t = Tensor._leaf(x if x.dtype.kind == "f" else _floating(x, None))
-                kinds.append(np.ndarray if x.dtype.kind == "f" else np.integer)
-            elif isinstance(x, np.ndarray):
-                raise TracingError(
-                    f"jit: argument {i} of {self.__name__} is an array of dtype {x.dtype}; a "
-                    "replay reads arrays of numbers only (float, integer, boolean): convert it "
-                    "before the call (words to indices, complex to two real arrays), or use "
-                    "autograd.jit(fn, enabled=False)"
-                )
-            elif isinstance(x, Tensor) and not x.requires_grad:
-                # a stand-in sharing the data and the version: fn's other ways to the same
-                # tensor (a closure) stay the outside tensor, read afresh at each replay
+            if isinstance(x, Node):
+                if x.requires_grad or not x._shaped:
+                    named.append((x, f"a{i}"))
+                    call_leaves.append(x)
+                    kinds.append(Tensor if x._shaped else Value)
+                    continue
+                # a Tensor that needs no grad reaches fn as a stand-in sharing its data and
+                # version: fn's other ways to it (a closure) stay the outside tensor, read
+                # afresh at each replay
                 t = Tensor._leaf(x._data)
-                t._vbox = x._shared_version()
+                t._vbox = x._shared_version()  # type: ignore[attr-defined]
                 t.label = x.label
                 kinds.append(Tensor)
-            elif isinstance(x, Node):
-                named.append((x, f"a{i}"))
-                call_leaves.append(x)
-                kinds.append(Tensor if isinstance(x, Tensor) else Value)
-                continue
+            elif isinstance(x, np.ndarray):
+                kind = x.dtype.kind
+                if kind not in "fiub":
+                    raise TracingError(
+                        f"jit: argument {i} of {self.__name__} is an array of dtype {x.dtype}; "
+                        "a replay reads arrays of numbers only (float, integer, boolean): "
+                        "convert it before the call (words to indices, complex to two real "
+                        "arrays), or use autograd.jit(fn, enabled=False)"
+                    )
+                # numbers reach fn as a Tensor, so that everything done with them is recorded
+                # (or refused); floats without a copy, integers and booleans as float64
+                t = Tensor._leaf(x if kind == "f" else _floating(x, None))
+                arrays[id(t)] = f"A[{i}]"
+                if kind == "f":
+                    kinds.append(np.ndarray)
+                else:
+                    kinds.append(np.integer)
+                    integers[id(t)] = (t, x)
             else:
                 call_leaves.append(x)
                 kinds.append(None)
@@ -1257,24 +1273,21 @@ class Jit:
             proxies[id(t)] = x
             named.append((t, f"a{i}"))
             call_leaves.append(t)
-        arrays = {
-            id(t): f"A[{name[1:]}]" for t, name in named if kinds[int(name[1:])] in _ARRAY_KINDS
-        }
-        integers = {
-            id(t): (t, proxies[id(t)]) for t, name in named if kinds[int(name[1:])] is np.integer
-        }
-        tracer = _Recorder(named, arrays, integers)  # type: ignore[arg-type] # (Tensors all)
-        args, kwargs = _unflatten(tree, iter(call_leaves))
+        recorder = _Recorder(named, arrays, integers)
+        if tree.__class__ is int:
+            args, kwargs = call_leaves, {}
+        else:
+            args, kwargs = _unflatten(tree, iter(call_leaves))
         _patch(True)
-        t_token = TRACER.set(tracer)
+        t_token = TRACER.set(recorder)
         m_token = MODE.set(MODE.get() | TRACE)
         collecting = gc.isenabled()
-        gc.disable()  # the tracer keeps every traced object: collections would find no garbage
+        gc.disable()  # the recorder keeps every traced object: collections would find no garbage
         try:
             try:
                 result = self.fn(*args, **kwargs)
             except ValueError as e:
-                if "read-only" not in str(e) or not tracer.frozen:
+                if "read-only" not in str(e) or not recorder.frozen:
                     raise
                 raise TracingError(
                     f"{self.__name__} wrote into an array that autograd.on_data returned, "
@@ -1282,30 +1295,39 @@ class Jit:
                     "write made outside the library. Make it in on_data's function, or "
                     "compute with Tensor operations"
                 ) from e
-            out_leaves: list[Any] = []
-            out_tree = _flatten(result, out_leaves)
         finally:
             if collecting:
                 gc.enable()
             MODE.reset(m_token)
             TRACER.reset(t_token)
             _patch(False)
-            for a in tracer.frozen:
+            for a in recorder.frozen:
                 a.flags.writeable = True
         # the traced call returns what a replay returns: results without graph, the caller's
         # own objects for arguments
-        made: dict[int, Any] = {}
-        returned = []
-        for x in out_leaves:
-            if id(x) in proxies:
-                x = proxies[id(x)]
-            elif isinstance(x, Node) and id(x) in tracer.internal:
-                if id(x) not in made:
-                    made[id(x)] = _result_of(x)
-                x = made[id(x)]
-            returned.append(x)
-        result = _unflatten(out_tree, iter(returned))
-        return result, _Program(tracer, out_tree, out_leaves, kinds)
+        internal = recorder.internal
+        if isinstance(result, Node):  # the usual result: one node
+            out_leaves = [result]
+            out_tree = None
+            if id(result) in proxies:
+                result = proxies[id(result)]
+            elif id(result) in internal:
+                result = _result_of(result)
+        else:
+            out_leaves = []
+            out_tree = _flatten(result, out_leaves)
+            made: dict[int, Any] = {}
+            returned = []
+            for x in out_leaves:
+                if id(x) in proxies:
+                    x = proxies[id(x)]
+                elif isinstance(x, Node) and id(x) in internal:
+                    if id(x) not in made:
+                        made[id(x)] = _result_of(x)
+                    x = made[id(x)]
+                returned.append(x)
+            result = _unflatten(out_tree, iter(returned))
+        return result, _Program(recorder, out_tree, out_leaves, kinds)
 
 
 def jit(fn: Callable[..., Any] | None = None, *, enabled: bool | None = None) -> Any:

@@ -341,7 +341,7 @@ class Value(Node):
         """Make a node and set every field: the one place, for leaves and results alike."""
         v: Value = object.__new__(cls)
         v._data = data
-        v.grad = 0.0
+        v._grad = 0.0
         v.label = ""
         v._inputs = inputs
         v._args = raw
