@@ -93,7 +93,7 @@ class Node:
 # `.grad` is the slot `_grad` under a second name: the same C-level field, as fast as a plain
 # slot. The engine writes `_grad`; `autograd.jit` swaps `grad` alone, while it traces, for a
 # property that records or refuses the user's reads and writes (see autograd/tracing.py).
-Node.grad = Node._grad  # type: ignore[method-assign,assignment]
+Node.grad = Node.__dict__["_grad"]
 
 
 # --- versions: changes in place are seen by every graph that used the old values -------------

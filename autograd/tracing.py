@@ -843,15 +843,13 @@ def _targets() -> list[tuple[Any, type, str, Callable[[Any], Any]]]:
     """What `_patch` swaps: (the class's attributes, the class, a name, the tracing form's
     maker), remade when a class marks a new effect."""
     if len(_TARGETS) != 3 + len(EFFECTS):
-        _TARGETS[:] = [
-            (owner.__dict__, owner, name, make)
-            for owner, name, make in [
-                (Tensor, "data", _guarded_data),
-                (Value, "data", _guarded_data),
-                (Node, "grad", _guarded_grad),
-                *((owner, name, traced_effect) for owner, name, _ in EFFECTS),
-            ]
+        makers: list[tuple[type, str, Callable[[Any], Any]]] = [
+            (Tensor, "data", _guarded_data),
+            (Value, "data", _guarded_data),
+            (Node, "grad", _guarded_grad),
+            *((owner, name, traced_effect) for owner, name, _ in EFFECTS),
         ]
+        _TARGETS[:] = [(owner.__dict__, owner, name, make) for owner, name, make in makers]
     return _TARGETS
 
 
