@@ -283,7 +283,8 @@ def table(w: Workload, rows: list[Row]) -> list[str]:
             t = row.trace
             lines += [
                 "",
-                f"{row.engine}'s first call (tracing; the fastest of three fresh engines) took "
+                f"{row.engine}'s first call (tracing; the fastest of {t.get('tries', 3)} fresh "
+                f"engines, against the fastest of as many warm eager steps) took "
                 f"{fmt_time(t['first'])}, "
                 f"{t['first'] / t['eager']:.1f}x an eager step ({fmt_time(t['eager'])}); the "
                 f"second (tracing again, comparing, compiling) {fmt_time(t['second'])}, "

@@ -53,24 +53,28 @@ def main() -> None:
             elif command == "trace":  # a jitted engine's first two calls, against eager steps
                 from benchmarks.workloads import EAGER_TWIN
 
+                tries = 3 if workload == "W1" else 10  # (W1's trace takes a second)
+                fresh = [make(workload, engine, quick) for _ in range(tries)]
                 firsts, seconds = [], []
-                for _ in range(3):  # the fastest of three fresh engines, as rounds are timed
-                    fresh = make(workload, engine, quick)
-                    start = time.perf_counter()
-                    fresh.step()
-                    first = time.perf_counter()
-                    fresh.step()
-                    firsts.append(first - start)
-                    seconds.append(time.perf_counter() - first)
-                    del fresh
+                # the fastest of fresh engines, as rounds are timed: first calls one after the
+                # other, then second calls (a compile between them would leave the next first
+                # call to a processor whose caches it has flushed, as no eager step is timed)
+                for calls in (firsts, seconds):
+                    for bench_ in fresh:
+                        start = time.perf_counter()
+                        bench_.step()
+                        calls.append(time.perf_counter() - start)
+                del fresh
                 eager = make(workload, EAGER_TWIN[workload], quick)
-                eager.step()  # warm
+                for _ in range(tries):  # warm: the interpreter specialises code that runs often
+                    eager.step()
                 steps = []
-                for _ in range(3):
+                for _ in range(tries):
                     t0 = time.perf_counter()
                     eager.step()
                     steps.append(time.perf_counter() - t0)
                 answer = {"first": min(firsts), "second": min(seconds), "eager": min(steps)}
+                answer["tries"] = tries
             elif command == "memory":
                 gc.collect()
                 tracemalloc.start()
