@@ -1123,3 +1123,60 @@ def test_numbers_are_told_apart_by_every_bit():
         for s in values:
             got, want = jf(np.ones(2), s).data, f(np.ones(2), s).data
             assert got.tobytes() == want.tobytes(), s
+
+
+# --- the first call records events; the program is written at the second call ---------------
+
+
+def test_an_effect_that_replaces_an_outside_tensors_array_after_it_was_read_is_replayed():
+    # The program is written from the first two calls' events only when the second call needs
+    # it: by then an effect has given `scale` a new array. The forward that read the old one
+    # must still be written as a read of `scale` (afresh at each replay), not as a constant.
+    def run(jitted: bool) -> list[float]:
+        scale = Tensor(np.array([1.0, 2.0, 3.0]))  # needs no grad: the op's "other" input
+        w = Tensor(np.array([0.5, -1.0, 2.0]), requires_grad=True)
+
+        class Grow:
+            @autograd.effect
+            def step(self) -> None:
+                scale.data = scale.data * 1.5  # a new array, same shape
+
+        grow = Grow()
+
+        def f(x):
+            loss = (w * scale * x).sum()
+            w.grad = None
+            loss.backward()
+            grow.step()
+            return loss
+
+        g = autograd.jit(f) if jitted else f
+        out = []
+        for k in range(5):
+            loss = g(np.full(3, 1.0 + k))
+            out += [float(loss.detach().numpy()), *w.grad.tolist(), *scale.data.tolist()]
+        return out
+
+    assert run(True) == run(False)
+
+
+def test_backward_that_frees_the_graph_is_written_from_what_the_rules_saw():
+    # retain_graph=False frees each node's primitive and inputs once its rules ran; the
+    # program is written later, from what the recorder kept of them
+    model = nn.MLP(3, [4, 1], seed=1)
+    twin = nn.MLP(3, [4, 1], seed=1)
+    xs = np.random.default_rng(0).normal(size=(6, 3))
+
+    def step(m):
+        def f(x):
+            loss = (m(x) ** 2).mean()
+            m.zero_grad()
+            loss.backward(retain_graph=False)
+            return loss
+        return f
+
+    jf, ef = autograd.jit(step(model)), step(twin)
+    for _ in range(4):
+        assert float(jf(xs).detach().numpy()) == float(ef(Tensor(xs)).detach().numpy())
+        for p, q in zip(model.parameters(), twin.parameters(), strict=True):
+            assert np.array_equal(p.grad, q.grad)
