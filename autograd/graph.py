@@ -418,9 +418,10 @@ def backward(
     # nodes from elsewhere has them reduced to data below), so the mode is left alone.
     token = MODE.set(mode | GRAD) if create_graph and not mode & GRAD else None
     tracer = None
+    edges: list[tuple[Any, ...]] = []
     if mode & TRACE:  # autograd.jit records the pass (its rules run untraced, as one step each)
         tracer = TRACER.get()
-        tracer.begin(root, nodes, seed, create_graph or inputs is not None)
+        tracer.begin(create_graph or inputs is not None)
         token = MODE.set(mode & ~TRACE)
     ready = [] if root._prim is None else [0]
     pop = ready.pop
@@ -467,8 +468,9 @@ def backward(
                     rule = rules[i]
                     gp = rule(g, out, *args, **kwargs) if kwargs else rule(g, out, *args)
                     if gp is not None:
-                        if tracer is not None:
-                            tracer.edge(k, i, j, rule, g, gp, pending[j] is None)
+                        if tracer is not None:  # what the rule saw, before any freeing
+                            first = pending[j] is None
+                            edges.append((k, j, rule, g, gp, first, parent._data, prim, args))
                         if parent._shaped and (
                             gp.__class__ is not ndarray
                             or gp.dtype is not (pd := parent._data).dtype
@@ -498,7 +500,7 @@ def backward(
                     _deliver(g, slots[nodes[k]], found)
             return found
         if tracer is not None:
-            tracer.store(leaves, kept, pending)
+            tracer.backward(nodes, seed, edges, leaves, kept, pending)
         store(nodes, pending, leaves, kept, create_graph)
     finally:
         if token is not None:

@@ -326,7 +326,6 @@ class _Recorder:
         self.frozen: list[np.ndarray] = []  # made read-only until the trace ends
         self.events: list[tuple[Any, ...]] = []  # (the _Writer method, its arguments...)
         self.internal: set[int] = set()  # ids of nodes made during the trace (kept by events)
-        self.nodes: list[Node] = []  # the running backward pass's nodes
 
     def forward(
         self,
@@ -350,37 +349,41 @@ class _Recorder:
         self.internal.add(id(node))
         self.events.append((_Writer.leaf, node, data, dtype))
 
-    def begin(self, root: Node, nodes: list[Node], seed: Any, unsupported: bool) -> None:
+    def begin(self, unsupported: bool) -> None:
+        """A backward pass starts (its edges come at the end, in `backward`)."""
         if unsupported:
             raise TracingError(
                 "backward(create_graph=True), backward(inputs=...) and autograd.grad inside a "
                 "function traced by autograd.jit are not supported: call them outside, or "
                 "use autograd.jit(fn, enabled=False)"
             )
-        self.nodes = nodes
-        self.events.append((_Writer.begin, nodes, seed))
 
-    def edge(self, k: int, i: int, j: int, rule: Any, g: Any, gp: Any, first: bool) -> None:
-        node = self.nodes[k]
-        if gp.__class__ is not np.ndarray and isinstance(gp, Node):
-            raise TracingError(
-                f"the VJP rule of {node._prim.name!r} returned a graph node; rules traced by "
-                "autograd.jit must compute on the raw numbers they receive"
-            )
-        if id(node) not in self.internal:
-            raise TracingError(
-                f"backward through {node._prim.name!r}, recorded before the traced function "
-                "was called: jit replays only graphs built inside the function"
-            )
-        # (backward(retain_graph=False) frees the node's prim and inputs after its rules ran)
-        self.events.append(
-            (_Writer.edge, k, j, rule, g, gp, first, self.nodes[j]._data, node._prim, node._args)
-        )
-
-    def store(self, leaves: list[int], kept: list[int], pending: list[Any]) -> None:
+    def backward(
+        self,
+        nodes: list[Node],
+        seed: Any,
+        edges: list[tuple[Any, ...]],
+        leaves: list[int],
+        kept: list[int],
+        pending: list[Any],
+    ) -> None:
+        """A finished backward pass, before its `.grad` stores: `edges` holds what each rule
+        that sent a gradient saw, (k, j, rule, g, gp, first, parent data, prim, args), in the
+        order the rules ran (graph.backward collects them: a call per edge cost more)."""
         internal = self.internal
+        for k, _, _, _, gp, _, _, prim, _ in edges:
+            if gp.__class__ is not np.ndarray and isinstance(gp, Node):
+                raise TracingError(
+                    f"the VJP rule of {prim.name!r} returned a graph node; rules traced by "
+                    "autograd.jit must compute on the raw numbers they receive"
+                )
+            if id(nodes[k]) not in internal:
+                raise TracingError(
+                    f"backward through {prim.name!r}, recorded before the traced function "
+                    "was called: jit replays only graphs built inside the function"
+                )
         for k in leaves + kept:
-            node = self.nodes[k]
+            node = nodes[k]
             if pending[k] is not None and id(node) in internal and node._shaped:
                 if node._prim is None:
                     raise TracingError(_INSIDE)  # a leaf made inside cannot keep a gradient
@@ -389,8 +392,7 @@ class _Recorder:
                     "autograd.jit: the replay makes no such tensor to hold the gradient; "
                     "return what you need from the function instead"
                 )
-        self.events.append((_Writer.store, leaves, kept))
-        self.nodes = []
+        self.events.append((_Writer.backward, nodes, seed, edges, leaves, kept))
 
     def effect(
         self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -624,11 +626,33 @@ class _Writer:
         self.internal.add(id(node))
         self.node_var[id(node)] = v
 
-    def begin(self, nodes: list[Node], seed: Any) -> None:
+    def backward(
+        self,
+        nodes: list[Node],
+        seed: Any,
+        edges: list[tuple[Any, ...]],
+        leaves: list[int],
+        kept: list[int],
+    ) -> None:
+        """A backward pass: each rule that sent a gradient, then the `.grad` writes, under the
+        engine's lock (as `graph.store` makes them)."""
         self.pnodes = nodes
         self.pvar = [None] * len(nodes)
         self.pvar[0] = self.raw(seed)
         self.keep.append(seed)
+        for edge in edges:
+            self.edge(*edge)
+        self.lines.append(f"{self.const(_STORE_LOCK)}.acquire()")
+        self.lines.append("try:")
+        start = len(self.lines)
+        self._stores(leaves, kept)
+        self.lines[start:] = ["    " + str(line) for line in self.lines[start:]]
+        if len(self.lines) == start:
+            self.lines.append("    pass")
+        self.lines.append("finally:")
+        self.lines.append(f"    {self.const(_STORE_LOCK)}.release()")
+        self.pvar = []
+        self.pnodes = []
 
     def edge(
         self,
@@ -668,20 +692,6 @@ class _Writer:
             if self.pnodes[j]._shaped:
                 self.fresh[total] = True
             self.pvar[j] = total
-
-    def store(self, leaves: list[int], kept: list[int]) -> None:
-        """The pass's `.grad` writes, under the engine's lock (as `graph.store` makes them)."""
-        self.lines.append(f"{self.const(_STORE_LOCK)}.acquire()")
-        self.lines.append("try:")
-        start = len(self.lines)
-        self._stores(leaves, kept)
-        self.lines[start:] = ["    " + str(line) for line in self.lines[start:]]
-        if len(self.lines) == start:
-            self.lines.append("    pass")
-        self.lines.append("finally:")
-        self.lines.append(f"    {self.const(_STORE_LOCK)}.release()")
-        self.pvar = []
-        self.pnodes = []
 
     def _stores(self, leaves: list[int], kept: list[int]) -> None:
         for k in leaves + kept:
