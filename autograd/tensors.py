@@ -12,7 +12,7 @@ import numpy as np
 
 from autograd import graph, ops
 from autograd.graph import CLOCK, Node, backward, mark_dirty
-from autograd.mode import GRAD, MODE, TRACE, TRACER, TracingError, concrete, effect
+from autograd.mode import GRAD, MODE, TRACE, TRACER, TracingError, concrete
 from autograd.ops import Axis
 
 
@@ -356,10 +356,11 @@ class Tensor(Node):
         """Keep this (intermediate) tensor's gradient in `.grad` after backward."""
         self._keep = True
 
-    @effect
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (`.grad` becomes None, as PyTorch's set_to_none)."""
-        self.grad = None
+        if MODE.get() & TRACE:  # replayed by autograd.jit (an effect would swap a method of
+            TRACER.get().set_grad(self, None)  # Tensor at every trace: see tracing._patch)
+        self._grad = None
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph (shares memory and version, requires no grad)."""

@@ -326,6 +326,7 @@ class _Recorder:
         self.frozen: list[np.ndarray] = []  # made read-only until the trace ends
         self.events: list[tuple[Any, ...]] = []  # (the _Writer method, its arguments...)
         self.internal: set[int] = set()  # ids of nodes made during the trace (kept by events)
+        self.unseen_writes = False  # `.grad` written where a first trace cannot see it
 
     def forward(
         self,
@@ -416,8 +417,9 @@ class _Recorder:
             )
         self.events.append((_Writer.inplace, op, target, index, operand))
 
-    def set_grad(self, node: Node, value: Any) -> None:
-        """`node.grad = value` written by the traced function (None, or a number)."""
+    def set_grad(self, node: Node, value: Any, unseen: bool = False) -> None:
+        """`node.grad = value` written by the traced function (None, or a number). `unseen`:
+        the write came through the checks, which a function's first trace goes without."""
         if value is not None and not isinstance(value, (int, float)):
             raise TracingError(
                 "assigning an array to .grad inside a function traced by autograd.jit "
@@ -425,6 +427,7 @@ class _Recorder:
             )
         if id(node) in self.internal:
             raise TracingError(_INSIDE)
+        self.unseen_writes = self.unseen_writes or unseen
         self.events.append((_Writer.set_grad, node, value))
 
 
@@ -784,8 +787,8 @@ class _Writer:
 # --- reading .data and .grad while tracing -----------------------------------------------------
 
 _PATCH_LOCK = threading.Lock()
-_PATCHED = [0]
-_SWAPPED: list[tuple[type, str, Any]] = []  # (class, attribute, its value) while patched
+_PATCHED = [0, 0]  # traces running (effects swapped), checked traces running (guards swapped)
+_SWAPPED: tuple[list[tuple[type, str, Any]], ...] = ([], [])  # (class, attribute, its value)
 _TRACING_FORM: dict[Any, Any] = {}  # an attribute's value -> what stands in while tracing
 
 
@@ -814,52 +817,74 @@ def _guarded_grad(slot: Any) -> property:
 
     def set_(self: Any, value: Any) -> None:
         if MODE.get() & TRACE:  # (the engine writes the slot `_grad`: this is the user's write)
-            TRACER.get().set_grad(self, value)
+            TRACER.get().set_grad(self, value, unseen=True)
         slot.__set__(self, value)
 
     return property(get, set_)
 
 
-def _patch(on: bool) -> None:
-    """While any thread traces, `.data` and `.grad` reads check for tracing (only the tracing
-    thread is refused) and the methods marked `autograd.effect` record themselves; what was
-    there (a user's own wrapper of a method included) comes back when the last trace ends."""
+_Targets = list[tuple[Any, type, str, Callable[[Any], Any]]]
+
+
+def _patch(on: bool, checked: bool) -> None:
+    """While any thread traces, the methods marked `autograd.effect` record themselves; while
+    any thread traces with checks (every trace of a function but its first), reading `.data`
+    or `.grad` is refused in the tracing thread and writing `.grad` is recorded. What was there
+    (a user's own wrapper of a method included) comes back when the last such trace ends.
+
+    The checks are left out of a first trace because they are not free: swapping an attribute
+    of `Node`, `Tensor` or `Value` makes the interpreter drop what it had specialised for
+    those classes, which on a small step (W5) made the first call half as slow again. A first
+    trace is never replayed, only compared with the second, checked one, which is."""
+    tiers = (0, 1) if checked else (0,)
     with _PATCH_LOCK:
         if on:
-            _PATCHED[0] += 1
-            if _PATCHED[0] == 1:
-                forms = _TRACING_FORM
-                for attrs, owner, name, make in _targets():
-                    current = attrs.get(name)
-                    if current is None:
-                        continue
-                    patched = forms.get(current)
-                    if patched is None:  # made once per attribute value, kept
-                        patched = forms[current] = make(current)
-                    _SWAPPED.append((owner, name, current))
-                    setattr(owner, name, patched)
+            for tier in tiers:
+                _PATCHED[tier] += 1
+                if _PATCHED[tier] == 1:
+                    _swap(_targets()[tier], _SWAPPED[tier])
         else:
-            _PATCHED[0] -= 1
-            if _PATCHED[0] == 0:
-                for owner, name, current in reversed(_SWAPPED):
-                    setattr(owner, name, current)
-                _SWAPPED.clear()
+            for tier in reversed(tiers):
+                _PATCHED[tier] -= 1
+                if _PATCHED[tier] == 0:
+                    swapped = _SWAPPED[tier]
+                    for owner, name, current in reversed(swapped):
+                        setattr(owner, name, current)
+                    swapped.clear()
 
 
-_TARGETS: list[tuple[Any, type, str, Callable[[Any], Any]]] = []
+def _swap(targets: _Targets, swapped: list[tuple[type, str, Any]]) -> None:
+    """Put each target's tracing form in its place, noting what was there in `swapped`."""
+    forms = _TRACING_FORM
+    for attrs, owner, name, make in targets:
+        current = attrs.get(name)
+        if current is None:
+            continue
+        patched = forms.get(current)
+        if patched is None:  # made once per attribute value, kept
+            patched = forms[current] = make(current)
+        swapped.append((owner, name, current))
+        setattr(owner, name, patched)
 
 
-def _targets() -> list[tuple[Any, type, str, Callable[[Any], Any]]]:
-    """What `_patch` swaps: (the class's attributes, the class, a name, the tracing form's
-    maker), remade when a class marks a new effect."""
-    if len(_TARGETS) != 3 + len(EFFECTS):
-        makers: list[tuple[type, str, Callable[[Any], Any]]] = [
-            (Tensor, "data", _guarded_data),
-            (Value, "data", _guarded_data),
-            (Node, "grad", _guarded_grad),
-            *((owner, name, traced_effect) for owner, name, _ in EFFECTS),
+_TARGETS: tuple[_Targets, _Targets] = ([], [])
+
+
+def _targets() -> tuple[_Targets, _Targets]:
+    """What `_patch` swaps, (the class's attributes, the class, a name, the tracing form's
+    maker): the effects, remade when a class marks a new one; the checks on nodes."""
+    effects, checks = _TARGETS
+    if len(effects) != len(EFFECTS):
+        effects[:] = [(owner.__dict__, owner, name, traced_effect) for owner, name, _ in EFFECTS]
+    if not checks:
+        checks[:] = [
+            (owner.__dict__, owner, name, make)
+            for owner, name, make in [
+                (Tensor, "data", _guarded_data),
+                (Value, "data", _guarded_data),
+                (Node, "grad", _guarded_grad),
+            ]
         ]
-        _TARGETS[:] = [(owner.__dict__, owner, name, make) for owner, name, make in makers]
     return _TARGETS
 
 
@@ -972,6 +997,8 @@ class _Program:
         self.tail = ""
         self.source = ""  # written when compiled
         self.run: Callable[[list[Any]], list[Any]] | None = None
+        self.checked = False  # traced with the checks on reading .data and .grad
+        self.unseen_writes = False  # it wrote .grad where an unchecked trace cannot see it
 
     def write(self) -> None:
         """Write the recorded events as the program's lines (once; the second call needs them)."""
@@ -1203,7 +1230,9 @@ class Jit:
             elif epoch != _EPOCH[0]:
                 entry = None
         effects = len(EFFECTS)
-        result, program = self._trace(list(leaves), tree)
+        # a signature's first trace goes without the checks on reading .data and .grad (see
+        # _patch): it is only compared with the next one, which has them and is replayed
+        result, program = self._trace(list(leaves), tree, checked=entry is not None)
         if len(EFFECTS) != effects:  # a class marking effects was made (imported) meanwhile:
             return result  # its methods ran unmarked in this trace, which is not kept
         held = [x for x in leaves if _by_identity(x)]  # their ids are in the key: keep them
@@ -1219,6 +1248,11 @@ class Jit:
                 )
             return result
         _, first, _ = entry
+        if program.unseen_writes and not first.checked:
+            # the function writes .grad, which the first trace did not see: compare this
+            # (checked) trace with the next call's instead
+            self.cache[key] = (_EPOCH[0], program, held)
+            return result
         why = first.same_as(program)
         if why is not None:
             del self.cache[key]
@@ -1233,9 +1267,10 @@ class Jit:
         self.cache[key] = (_EPOCH[0], program, held)
         return result
 
-    def _trace(self, leaves: list[Any], tree: Any) -> tuple[Any, _Program]:
+    def _trace(self, leaves: list[Any], tree: Any, checked: bool) -> tuple[Any, _Program]:
         """Run `fn` on `leaves` (arranged by `tree`; a number: that many positional arguments)
-        while a recorder keeps what the engine does: the call's result and its program."""
+        while a recorder keeps what the engine does: the call's result and its program.
+        `checked`: with the checks on reading `.data` and `.grad` (see `_patch`)."""
         call_leaves: list[Any] = []
         kinds: list[Any] = []
         named: list[tuple[Node, str]] = []
@@ -1286,7 +1321,7 @@ class Jit:
             args, kwargs = call_leaves, {}
         else:
             args, kwargs = _unflatten(tree, iter(call_leaves))
-        _patch(True)
+        _patch(True, checked)
         t_token = TRACER.set(recorder)
         m_token = MODE.set(MODE.get() | TRACE)
         collecting = gc.isenabled()
@@ -1308,7 +1343,7 @@ class Jit:
                 gc.enable()
             MODE.reset(m_token)
             TRACER.reset(t_token)
-            _patch(False)
+            _patch(False, checked)
             for a in recorder.frozen:
                 a.flags.writeable = True
         # the traced call returns what a replay returns: results without graph, the caller's
@@ -1335,7 +1370,10 @@ class Jit:
                     x = made[id(x)]
                 returned.append(x)
             result = _unflatten(out_tree, iter(returned))
-        return result, _Program(recorder, out_tree, out_leaves, kinds)
+        program = _Program(recorder, out_tree, out_leaves, kinds)
+        program.checked = checked
+        program.unseen_writes = recorder.unseen_writes
+        return result, program
 
 
 def jit(fn: Callable[..., Any] | None = None, *, enabled: bool | None = None) -> Any:

@@ -1180,3 +1180,87 @@ def test_backward_that_frees_the_graph_is_written_from_what_the_rules_saw():
         assert float(jf(xs).detach().numpy()) == float(ef(Tensor(xs)).detach().numpy())
         for p, q in zip(model.parameters(), twin.parameters(), strict=True):
             assert np.array_equal(p.grad, q.grad)
+
+
+def test_a_function_that_writes_grad_compiles_at_its_third_call_and_matches_eager():
+    # micrograd's way: the parameters' gradients are zeroed inside the function. A first trace
+    # does not see writes to .grad (it goes without the checks), so the second trace is
+    # compared with the third; a function that does not write .grad compiles at its second
+    traced_calls = {"writes": 0, "plain": 0}
+    ws = [Value(0.5), Value(-1.5)]
+    twins = [Value(0.5), Value(-1.5)]
+
+    def step(params, kind):
+        def f(x):
+            traced_calls[kind] += 1  # a Python side effect: it happens on traced calls only
+            if kind != "plain":
+                for p in params:
+                    p.grad = 0.0
+            loss = (params[0] * x + params[1]).tanh() ** 2
+            loss.backward()
+            return loss
+        return f
+
+    jf, ef = autograd.jit(step(ws, "writes")), step(twins, "eager")
+    jp = autograd.jit(step([Value(0.5), Value(-1.5)], "plain"))
+    traced_calls["eager"] = 0
+    x = Value(0.0)  # one signature (a Value counts by identity): replayed from the 4th call
+    for k in range(8):
+        x.data = 0.25 * k - 0.5
+        assert jf(x).data == ef(x).data
+        assert [p.grad for p in ws] == [p.grad for p in twins]
+        jp(x)
+        for p, q in zip(ws, twins, strict=True):
+            p.data -= 0.1 * p.grad
+            q.data -= 0.1 * q.grad
+    assert traced_calls["writes"] == 3 and traced_calls["plain"] == 2
+
+
+def test_randomness_in_a_function_that_writes_grad_is_refused_at_the_third_call():
+    rng = np.random.default_rng(0)
+    w = Tensor(np.ones(3), requires_grad=True)
+
+    def f(x):
+        w.grad = None
+        noise = Tensor(rng.normal(size=3))  # a fresh draw: a constant of each trace
+        loss = (w * x + noise).sum()
+        loss.backward()
+        return loss
+
+    jf = autograd.jit(f)
+    jf(np.ones(3))
+    jf(np.ones(3))  # checked, but compared with the next call's trace
+    with pytest.raises(TracingError, match="two calls of f with the same signature did"):
+        jf(np.ones(3))
+
+
+def test_every_swapped_attribute_comes_back_after_first_and_checked_traces_and_failures():
+    from autograd.graph import Node
+
+    before = {
+        (cls, name): cls.__dict__[name]
+        for cls, name in [(Tensor, "data"), (Value, "data"), (Node, "grad"),
+                          (nn.SGD, "step"), (nn.Module, "zero_grad")]
+    }
+    model = nn.MLP(2, [2, 1], seed=0)
+    opt = nn.SGD(model.parameters(), lr=0.1)
+
+    def f(x, fail):
+        loss = model(x).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if fail:
+            raise KeyError("halfway")
+        return loss
+
+    jf = autograd.jit(f)
+    x = np.ones((3, 2))
+    for fail in (False, True, False, False, True):
+        if fail:
+            with pytest.raises(KeyError, match="halfway"):
+                jf(x, fail)
+        else:
+            jf(x, fail)
+        assert {k: k[0].__dict__[k[1]] for k in before} == before
+    assert Node.__dict__["grad"] is Node.__dict__["_grad"]  # the slot, as fast as a slot
