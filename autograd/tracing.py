@@ -11,17 +11,21 @@
         opt.step()
         return loss
 
-How it works. A call with a new signature runs `fn` eagerly while a tracer writes down every
-step the engine takes on raw data: each primitive's forward, each VJP rule the backward pass
-calls, the fitting and summing of gradients, the stores into `.grad` (under the engine's lock),
-in-place operators, and each call of an *effect* (a function marked `autograd.effect`, such as
-an optimiser's `step` and `zero_grad` or a scheduler's `step`, replayed as a whole). The second
-call traces again and the two programs must be the same: a function whose steps depend on
-anything but its signature (random numbers drawn inside it, Python state that changes) is
-refused rather than replayed wrongly. The second program is then compiled to straight-line
-Python over numpy arrays (Tensors) or floats (Values), with the forwards and rules written in
-as expressions where `autograd.inlining` can (their decisions on shapes and dtypes taken once):
-the same numpy calls in the same order, so the results are the eager ones to the last bit.
+How it works. A call with a new signature runs `fn` eagerly while a recorder keeps, as they
+come, the steps the engine takes on raw data: each primitive's forward, each VJP rule the
+backward pass calls, the fitting and summing of gradients, the stores into `.grad` (under the
+engine's lock), in-place operators, and each call of an *effect* (a function marked
+`autograd.effect`, such as an optimiser's `step` and `zero_grad` or a scheduler's `step`,
+replayed as a whole). The second call records again, this time with the checks on reading
+`.data` and `.grad` (see `_patch` for why the first goes without), and both recordings are
+written as programs: they must be the same, so a function whose steps depend on anything but
+its signature (random numbers drawn inside it, Python state that changes) is refused rather
+than replayed wrongly. (A function that writes `.grad` itself, which a first recording cannot
+see, has its second and third recordings compared instead.) The checked program is then
+compiled to straight-line Python over numpy arrays (Tensors) or floats (Values), with the
+forwards and rules written in as expressions where `autograd.inlining` can (their decisions on
+shapes and dtypes taken once): the same numpy calls in the same order, so the results are the
+eager ones to the last bit.
 
 The signature: the shapes and dtypes of array and Tensor arguments, Tensors that require grad
 and Values by identity (the replay writes their `.grad`), numbers by their exact bits, other
@@ -34,9 +38,10 @@ Tensors that do not require grad (integers and booleans as float64), a Tensor ar
 does not as a stand-in sharing its data and version, so everything done with them is recorded
 or refused. What cannot be recorded is refused while tracing, with a `TracingError` that says
 what to do: Python decisions on traced numbers (`float(t)`, `t.item()`, `if loss < 0.1`,
-comparisons of Values, indexing with a Tensor), reading `.data` or `.grad` inside the function,
-assigning `.data`, `retain_grad()` inside, `backward(create_graph=True)` or
-`backward(inputs=...)`.
+comparisons of Values, indexing with a Tensor), assigning `.data`, `retain_grad()` inside,
+`backward(create_graph=True)` or `backward(inputs=...)`; and from the second call on (the
+first gives the eager result), reading `.data` or `.grad` inside the function or assigning an
+array to `.grad`.
 
 Results come back without a graph, from the first call on: Tensors (and Values, with the
 gradient the function left them) whose `backward()` raises, so that a backward outside the
