@@ -167,14 +167,15 @@ def concrete(what: str) -> None:
         )
 
 
-EFFECTS: list[tuple[type, str, Callable[..., Any]]] = []
-"""The methods marked `effect`: (class, name, function). `autograd.jit` wraps them while it
-traces and puts the plain functions back afterwards, so an eager call costs nothing."""
+EFFECTS: list[tuple[type, str, Callable[..., Any], Callable[..., Any]]] = []
+"""The methods marked `effect`: (class, name, function, the wrapper in its place). The wrapper
+stays: an eager call costs one test of the mode. (Swapping methods in and out at every trace
+cost more: each swap makes the interpreter drop what it had specialised for the class.)"""
 
 
 class _Effect:
-    """What `effect` returns. In a class body it puts the plain function in its place
-    (`__set_name__`) and registers it; elsewhere it is the wrapper itself."""
+    """What `effect` returns. In a class body it puts the wrapper in its place (`__set_name__`)
+    and registers it; elsewhere it is the wrapper itself."""
 
     def __init__(self, func: Callable[..., Any]) -> None:
         self.func = func
@@ -182,8 +183,8 @@ class _Effect:
         functools.update_wrapper(self, func)
 
     def __set_name__(self, owner: type, name: str) -> None:
-        setattr(owner, name, self.func)
-        EFFECTS.append((owner, name, self.func))
+        setattr(owner, name, self.traced)
+        EFFECTS.append((owner, name, self.func, self.traced))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.traced(*args, **kwargs)
@@ -192,8 +193,8 @@ class _Effect:
 def effect(func: Callable[P, R]) -> Callable[P, R]:
     """Mark a function that changes state (an optimiser's step, zero_grad) as a whole step of
     a traced program: `autograd.jit` records the call with its arguments and makes it again at
-    every replay, instead of recording what happens inside. A method so marked costs nothing
-    outside tracing; a plain function one test of the mode.
+    every replay, instead of recording what happens inside. Outside tracing it costs one test
+    of the mode.
 
     Its arguments must be objects that outlive the call (an optimiser, a module, parameters),
     not numbers computed inside the traced function; what it returns is the traced call's (a

@@ -828,19 +828,22 @@ def _guarded_grad(slot: Any) -> property:
     return property(get, set_)
 
 
-_Targets = list[tuple[Any, type, str, Callable[[Any], Any]]]
+# (the class's attributes, the class, a name, what needs no swap, the tracing form's maker)
+_Targets = list[tuple[Any, type, str, Any, Callable[[Any], Any]]]
 
 
 def _patch(on: bool, checked: bool) -> None:
-    """While any thread traces, the methods marked `autograd.effect` record themselves; while
-    any thread traces with checks (every trace of a function but its first), reading `.data`
-    or `.grad` is refused in the tracing thread and writing `.grad` is recorded. What was there
-    (a user's own wrapper of a method included) comes back when the last such trace ends.
+    """While any thread traces with checks (every trace of a function but its first), reading
+    `.data` or `.grad` is refused in the tracing thread and writing `.grad` is recorded; while
+    any thread traces, a method marked `autograd.effect` that something else has replaced since
+    (a user's own wrapper of it) is wrapped to record itself. What was there comes back when the
+    last such trace ends.
 
-    The checks are left out of a first trace because they are not free: swapping an attribute
-    of `Node`, `Tensor` or `Value` makes the interpreter drop what it had specialised for
-    those classes, which on a small step (W5) made the first call half as slow again. A first
-    trace is never replayed, only compared with the second, checked one, which is."""
+    A first trace goes without the checks because they are not free: swapping an attribute of
+    `Node`, `Tensor` or `Value` makes the interpreter drop what it had specialised for those
+    classes, which on a small step (W5) made the first call half as slow again. A first trace
+    is never replayed, only compared with the second, checked one, which is. (For the same
+    reason a marked method keeps its recording wrapper for good: see `autograd.mode.EFFECTS`.)"""
     tiers = (0, 1) if checked else (0,)
     with _PATCH_LOCK:
         if on:
@@ -861,9 +864,9 @@ def _patch(on: bool, checked: bool) -> None:
 def _swap(targets: _Targets, swapped: list[tuple[type, str, Any]]) -> None:
     """Put each target's tracing form in its place, noting what was there in `swapped`."""
     forms = _TRACING_FORM
-    for attrs, owner, name, make in targets:
+    for attrs, owner, name, leave, make in targets:
         current = attrs.get(name)
-        if current is None:
+        if current is None or current is leave:
             continue
         patched = forms.get(current)
         if patched is None:  # made once per attribute value, kept
@@ -876,14 +879,17 @@ _TARGETS: tuple[_Targets, _Targets] = ([], [])
 
 
 def _targets() -> tuple[_Targets, _Targets]:
-    """What `_patch` swaps, (the class's attributes, the class, a name, the tracing form's
-    maker): the effects, remade when a class marks a new one; the checks on nodes."""
+    """What `_patch` may swap: the effects (remade when a class marks a new one), whose own
+    recording wrapper needs no swap; the checks on nodes."""
     effects, checks = _TARGETS
     if len(effects) != len(EFFECTS):
-        effects[:] = [(owner.__dict__, owner, name, traced_effect) for owner, name, _ in EFFECTS]
+        effects[:] = [
+            (owner.__dict__, owner, name, wrapper, traced_effect)
+            for owner, name, _, wrapper in EFFECTS
+        ]
     if not checks:
         checks[:] = [
-            (owner.__dict__, owner, name, make)
+            (owner.__dict__, owner, name, None, make)
             for owner, name, make in [
                 (Tensor, "data", _guarded_data),
                 (Value, "data", _guarded_data),
