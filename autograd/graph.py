@@ -379,6 +379,9 @@ def _count_consumers(root: Node) -> tuple[dict[Node, int], list[Node], list[int]
     return index, nodes, counts, leaves
 
 
+_NO_EDGES: list[tuple[Any, ...]] = []
+
+
 def backward(
     root: Node,
     seed: Any,
@@ -418,8 +421,9 @@ def backward(
     # nodes from elsewhere has them reduced to data below), so the mode is left alone.
     token = MODE.set(mode | GRAD) if create_graph and not mode & GRAD else None
     tracer = None
-    edges: list[tuple[Any, ...]] = []
+    edges = _NO_EDGES  # (never appended to: only while tracing, when it is a list of its own)
     if mode & TRACE:  # autograd.jit records the pass (its rules run untraced, as one step each)
+        edges = []
         tracer = TRACER.get()
         tracer.begin(create_graph or inputs is not None)
         token = MODE.set(mode & ~TRACE)

@@ -207,19 +207,43 @@ def effect(func: Callable[P, R]) -> Callable[P, R]:
 def traced_effect(func: Callable[..., Any]) -> Callable[..., Any]:
     """`func` recorded as one step while tracing, run as it is otherwise."""
 
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        mode = MODE.get()
-        if not mode & TRACE:
-            return func(*args, **kwargs)
+    def traced(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         TRACER.get().effect(func, args, kwargs)
-        token = MODE.set(mode & ~TRACE)
+        token = MODE.set(MODE.get() & ~TRACE)
         try:
             return func(*args, **kwargs)
         finally:
             MODE.reset(token)
 
+    if _one_argument(func):  # `opt.step()`, `model.zero_grad()`: no packing on the eager path
+
+        @functools.wraps(func)
+        def method(self: Any) -> Any:
+            if MODE.get() & TRACE:
+                return traced((self,), {})
+            return func(self)
+
+        return method
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if MODE.get() & TRACE:
+            return traced(args, kwargs)
+        return func(*args, **kwargs)
+
     return wrapper
+
+
+def _one_argument(func: Callable[..., Any]) -> bool:
+    """True if `func` takes exactly one argument, positionally (a method's `self` alone)."""
+    try:
+        params = list(inspect.signature(func).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    return len(params) == 1 and params[0].kind in (
+        inspect.Parameter.POSITIONAL_ONLY,
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+    )
 
 
 class AnomalyError(FloatingPointError):
