@@ -183,6 +183,8 @@ class _Effect:
         functools.update_wrapper(self, func)
 
     def __set_name__(self, owner: type, name: str) -> None:
+        if _self_alone(self.func):  # `opt.step()`: a wrapper without packing, for the eager path
+            self.traced = traced_effect(self.func, method=True)
         setattr(owner, name, self.traced)
         EFFECTS.append((owner, name, self.func, self.traced))
 
@@ -204,8 +206,9 @@ def effect(func: Callable[P, R]) -> Callable[P, R]:
     return cast(Callable[P, R], _Effect(func))
 
 
-def traced_effect(func: Callable[..., Any]) -> Callable[..., Any]:
-    """`func` recorded as one step while tracing, run as it is otherwise."""
+def traced_effect(func: Callable[..., Any], method: bool = False) -> Callable[..., Any]:
+    """`func` recorded as one step while tracing, run as it is otherwise. `method`: `func` takes
+    `self` alone (see `_self_alone`), and so does the wrapper."""
 
     def traced(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         TRACER.get().effect(func, args, kwargs)
@@ -215,15 +218,15 @@ def traced_effect(func: Callable[..., Any]) -> Callable[..., Any]:
         finally:
             MODE.reset(token)
 
-    if _one_argument(func):  # `opt.step()`, `model.zero_grad()`: no packing on the eager path
+    if method:  # `opt.step()`, `model.zero_grad()`: no packing on the eager path
 
         @functools.wraps(func)
-        def method(self: Any) -> Any:
+        def on_self(self: Any) -> Any:
             if MODE.get() & TRACE:
                 return traced((self,), {})
             return func(self)
 
-        return method
+        return on_self
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -234,15 +237,17 @@ def traced_effect(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _one_argument(func: Callable[..., Any]) -> bool:
-    """True if `func` takes exactly one argument, positionally (a method's `self` alone)."""
+def _self_alone(func: Callable[..., Any]) -> bool:
+    """True for a method whose one parameter is `self`, with no default."""
     try:
         params = list(inspect.signature(func).parameters.values())
     except (TypeError, ValueError):
         return False
-    return len(params) == 1 and params[0].kind in (
-        inspect.Parameter.POSITIONAL_ONLY,
-        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+    return (
+        len(params) == 1
+        and params[0].name == "self"
+        and params[0].default is inspect.Parameter.empty
+        and params[0].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
     )
 
 

@@ -794,7 +794,8 @@ class _Writer:
 _PATCH_LOCK = threading.Lock()
 _PATCHED = [0, 0]  # traces running (effects swapped), checked traces running (guards swapped)
 _SWAPPED: tuple[list[tuple[type, str, Any]], ...] = ([], [])  # (class, attribute, its value)
-_TRACING_FORM: dict[Any, Any] = {}  # an attribute's value -> what stands in while tracing
+# id(an attribute's value) -> (it, what stands in for it while tracing)
+_TRACING_FORM: dict[int, tuple[Any, Any]] = {}
 
 
 def _refuse_read(what: str) -> None:
@@ -847,18 +848,33 @@ def _patch(on: bool, checked: bool) -> None:
     tiers = (0, 1) if checked else (0,)
     with _PATCH_LOCK:
         if on:
-            for tier in tiers:
-                _PATCHED[tier] += 1
-                if _PATCHED[tier] == 1:
-                    _swap(_targets()[tier], _SWAPPED[tier])
+            done: list[int] = []
+            try:
+                for tier in tiers:
+                    if _PATCHED[tier] == 0:
+                        _swap(_targets()[tier], _SWAPPED[tier])
+                    _PATCHED[tier] += 1
+                    done.append(tier)
+            except BaseException:  # a swap failed half way: undo it and this call's others
+                if _PATCHED[tier] == 0:
+                    _restore(_SWAPPED[tier])
+                for tier in reversed(done):
+                    _PATCHED[tier] -= 1
+                    if _PATCHED[tier] == 0:
+                        _restore(_SWAPPED[tier])
+                raise
         else:
             for tier in reversed(tiers):
                 _PATCHED[tier] -= 1
                 if _PATCHED[tier] == 0:
-                    swapped = _SWAPPED[tier]
-                    for owner, name, current in reversed(swapped):
-                        setattr(owner, name, current)
-                    swapped.clear()
+                    _restore(_SWAPPED[tier])
+
+
+def _restore(swapped: list[tuple[type, str, Any]]) -> None:
+    """Put back what `_swap` replaced."""
+    for owner, name, current in reversed(swapped):
+        setattr(owner, name, current)
+    swapped.clear()
 
 
 def _swap(targets: _Targets, swapped: list[tuple[type, str, Any]]) -> None:
@@ -868,11 +884,11 @@ def _swap(targets: _Targets, swapped: list[tuple[type, str, Any]]) -> None:
         current = attrs.get(name)
         if current is None or current is leave:
             continue
-        patched = forms.get(current)
-        if patched is None:  # made once per attribute value, kept
-            patched = forms[current] = make(current)
+        known = forms.get(id(current))  # by identity: a replacement need not be hashable
+        if known is None or known[0] is not current:  # made once per attribute value, kept
+            known = forms[id(current)] = (current, make(current))
         swapped.append((owner, name, current))
-        setattr(owner, name, patched)
+        setattr(owner, name, known[1])
 
 
 _TARGETS: tuple[_Targets, _Targets] = ([], [])
@@ -1264,17 +1280,18 @@ class Jit:
             # (checked) trace with the next call's instead
             self.cache[key] = (_EPOCH[0], program, held)
             return result
-        why = first.same_as(program)
-        if why is not None:
-            del self.cache[key]
-            raise TracingError(
-                f"jit: two calls of {self.__name__} with the same signature did different "
-                f"things ({why}); it depends on something other than its arguments (random "
-                "numbers drawn inside it, numbers computed outside the library, Python state "
-                "that changes). Pass such values as arguments, or use "
-                "autograd.jit(fn, enabled=False)"
-            )
-        program.compile()
+        with self._lock:  # threads making the first calls at once share `first`, written here
+            why = first.same_as(program)
+            if why is not None:
+                self.cache.pop(key, None)
+                raise TracingError(
+                    f"jit: two calls of {self.__name__} with the same signature did different "
+                    f"things ({why}); it depends on something other than its arguments (random "
+                    "numbers drawn inside it, numbers computed outside the library, Python "
+                    "state that changes). Pass such values as arguments, or use "
+                    "autograd.jit(fn, enabled=False)"
+                )
+            program.compile()
         self.cache[key] = (_EPOCH[0], program, held)
         return result
 

@@ -1264,3 +1264,104 @@ def test_every_swapped_attribute_comes_back_after_first_and_checked_traces_and_f
             jf(x, fail)
         assert {k: k[0].__dict__[k[1]] for k in before} == before
     assert Node.__dict__["grad"] is Node.__dict__["_grad"]  # the slot, as fast as a slot
+
+
+def test_threads_making_the_first_calls_of_one_function_at_once_get_no_false_alarm():
+    # the first program is written when a second call compares with it: two threads doing so
+    # at once once wrote it together (false "did different things", StopIteration, KeyError)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for _ in range(30):
+            w = Tensor(np.linspace(-1, 1, 8), requires_grad=True)
+            jf = autograd.jit(lambda x, w=w: ((w * x).tanh() * 2.0 + 1.0).sum())
+            expected = float(((w * Tensor(np.ones(8))).tanh() * 2.0 + 1.0).sum().detach().numpy())
+            go = threading.Barrier(2)
+            errors, results = [], []
+
+            def work(jf=jf, go=go, errors=errors, results=results):
+                go.wait()
+                try:
+                    results.extend(float(jf(np.ones(8)).detach().numpy()) for _ in range(3))
+                except Exception as e:  # noqa: BLE001 - any error is the finding
+                    errors.append(repr(e))
+
+            threads = [threading.Thread(target=work) for _ in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert errors == [] and results == [expected] * 6
+    finally:
+        sys.setswitchinterval(interval)
+
+
+def test_an_effect_takes_the_arguments_its_function_takes():
+    calls = []
+
+    @autograd.effect
+    def bump(t):
+        calls.append(("bump", t))
+
+    @autograd.effect
+    def reset(state=None):
+        calls.append(("reset", state))
+
+    class Opt:
+        @autograd.effect
+        def step(self):
+            calls.append(("step", self))
+
+    opt = Opt()
+    bump(t=1)
+    reset()
+    Opt.step(self=opt)
+    opt.step()
+    assert calls == [("bump", 1), ("reset", None), ("step", opt), ("step", opt)]
+    with pytest.raises(TypeError, match="takes 1 positional argument but 2 were given"):
+        opt.step(1)
+
+
+def test_an_unhashable_replacement_of_an_effect_method_is_recorded_and_put_back(monkeypatch):
+    plain = nn.SGD.__dict__["step"]
+
+    class Logged:  # a callable that is not hashable (it defines __eq__)
+        def __init__(self):
+            self.calls = 0
+
+        def __eq__(self, other):
+            return self is other
+
+        def __call__(self, opt):
+            self.calls += 1
+            return plain(opt)
+
+        def __get__(self, obj, owner=None):
+            return self if obj is None else (lambda: self(obj))
+
+    logged = Logged()
+    monkeypatch.setattr(nn.SGD, "step", logged)
+    model, twin = nn.MLP(2, [1], seed=0), nn.MLP(2, [1], seed=0)
+
+    def step(m):
+        opt = nn.SGD(m.parameters(), lr=0.1)
+
+        def f(x):
+            loss = m(x).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+        return f
+
+    jf, ef = autograd.jit(step(model)), step(twin)
+    for _ in range(4):
+        jf(np.ones((2, 2)))
+        ef(Tensor(np.ones((2, 2))))
+    assert [p.data.tolist() for p in model.parameters()] == [
+        p.data.tolist() for p in twin.parameters()
+    ]
+    assert logged.calls == 8 and nn.SGD.__dict__["step"] is logged
+    from autograd import tracing
+
+    assert tracing._PATCHED == [0, 0]
