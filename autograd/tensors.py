@@ -319,6 +319,8 @@ class Tensor(Node):
                 "requires_grad=True (and not inside no_grad())"
             )
         seed = self._seed(gradient, create_graph, "backward()")
+        if isinstance(gradient, Node) and MODE.get() & TRACE:  # autograd.jit reads it afresh
+            TRACER.get().seed(gradient, seed)
         backward(self, seed, retain_graph=retain_graph, create_graph=create_graph)
 
     @property

@@ -344,7 +344,23 @@ class _Recorder:
     ) -> None:
         self.internal.add(id(node))
         datas = tuple([o._data for o in others]) if others else ()
+        consts = [r for r, n in zip(raw, inputs, strict=True) if n is None]
+        if len(consts) > len(others):  # raw numbers among the inputs: arrays are frozen
+            self.constants(consts, datas)
         self.events.append((_Writer.forward, prim, node, raw, inputs, others, datas, kwargs))
+
+    def constants(self, values: list[Any], datas: tuple[Any, ...] = ()) -> None:
+        """Numpy arrays used as numbers (not a node's data) are held by the program as they
+        are: while the call runs they are read-only, so that a write after the use (which the
+        replay would see at the use) fails loudly. Between calls they may change; the replay
+        reads them as they are then."""
+        for r in values:
+            if (
+                r.__class__ is np.ndarray
+                and not any(r is d for d in datas)
+                and _freeze(r) is not None
+            ):
+                self.frozen.append(r)
 
     def alias(self, node: Node, source: Node) -> None:
         if id(source) in self.internal:
@@ -353,7 +369,13 @@ class _Recorder:
 
     def leaf(self, node: Node, data: Any, dtype: Any) -> None:
         self.internal.add(id(node))
+        if not isinstance(data, Node):
+            self.constants([data])
         self.events.append((_Writer.leaf, node, data, dtype))
+
+    def seed(self, node: Node, seed: Any) -> None:
+        """`backward(gradient=node)`: the pass's seed is made from `node` (read afresh)."""
+        self.events.append((_Writer.seed, node, node._data, seed))
 
     def begin(self, unsupported: bool) -> None:
         """A backward pass starts (its edges come at the end, in `backward`)."""
@@ -420,6 +442,8 @@ class _Recorder:
                 "array would not change as it does eagerly. Change it before the call, or pass "
                 "a float array"
             )
+        if not isinstance(operand, Node):
+            self.constants([operand])
         self.events.append((_Writer.inplace, op, target, index, operand))
 
     def set_grad(self, node: Node, value: Any, unseen: bool = False) -> None:
@@ -455,6 +479,7 @@ class _Writer:
 
     def __init__(self, recorder: _Recorder) -> None:
         self.arrays = recorder.arrays
+        self.named = recorder.named
         self.lines: list[str | _Call] = []
         self.consts: list[Any] = []  # c0, c1, ...: constants, rules, primitives' forwards
         self.const_index: dict[int, str] = {}
@@ -617,11 +642,21 @@ class _Writer:
         self.node_args[id(node)] = tuple(exprs)
 
     def alias(self, node: Node, source: Node) -> None:
-        """`node` holds `source`'s data (`detach()`): the same expression, no line."""
+        """`node` holds `source`'s data (`detach()`): the same expression, or, for a tensor
+        from outside or an argument (whose variable an effect may read again), the array as
+        it is now, in a variable of its own."""
         self.keep.append(node)
-        self.node_var[id(node)] = self.data(source)
         if id(source) in self.internal:
             self.internal.add(id(node))
+            self.node_var[id(node)] = self.data(source)
+        else:
+            self.node_var[id(node)] = self.emit(self.data(source))
+
+    def seed(self, node: Node, source: Any, seed: Any) -> None:
+        expr = self.data(node)
+        if seed is not source:  # converted to the root's dtype
+            expr = self.emit(f"{expr}.astype({self.const(seed.dtype)})")
+        self.objs[id(seed)] = expr
 
     def leaf(self, node: Node, data: Any, dtype: Any) -> None:
         """A leaf made inside the function: a fresh copy of its source at every replay."""
@@ -739,6 +774,9 @@ class _Writer:
             exprs.append(f"{key}={self.obj(a) if isinstance(a, Node) else self.value(a)}")
         self.lines.append(f"{self.const(func)}({', '.join(exprs)})")
         self.loaded.clear()  # an effect may have replaced arrays: read them again
+        for node, name in self.named:
+            if id(node) not in self.arrays:  # a Tensor or Value argument: its data too
+                self.lines.append(f"{name}d = {name}._data")
 
     def _version_owner(self, t: Any) -> str | None:
         """An argument or outside tensor that shares `t`'s version record (`t` views it)."""
@@ -1361,10 +1399,12 @@ class Jit:
                 if "read-only" not in str(e) or not recorder.frozen:
                     raise
                 raise TracingError(
-                    f"{self.__name__} wrote into an array that autograd.on_data returned, "
-                    "inside a function traced by autograd.jit: the replay cannot repeat a "
-                    "write made outside the library. Make it in on_data's function, or "
-                    "compute with Tensor operations"
+                    f"{self.__name__} wrote into a numpy array after using it as numbers (an "
+                    "operand of a Tensor operation, a Tensor's source, what autograd.on_data "
+                    "returned), inside a function traced by autograd.jit: the replay cannot "
+                    "repeat a write made outside the library, and would read the array as it "
+                    "is after it. Make a new array instead (buf = np.full(3, 100.0)), or compute "
+                    "with Tensor operations"
                 ) from e
         finally:
             if collecting:

@@ -946,7 +946,7 @@ def test_writing_into_an_array_on_data_returned_is_refused():
         lab[lab > 1] = 1  # plain numpy: the replay could not repeat it
         return lab
 
-    with pytest.raises(TracingError, match="wrote into an array that autograd.on_data returned"):
+    with pytest.raises(TracingError, match="wrote into a numpy array after using it as numbers"):
         autograd.jit(f)(np.array([0.0, 1.0, 2.0]))
 
 
@@ -1365,3 +1365,109 @@ def test_an_unhashable_replacement_of_an_effect_method_is_recorded_and_put_back(
     from autograd import tracing
 
     assert tracing._PATCHED == [0, 0]
+
+
+# --- what a replay reads that an effect or a later write could change (a review's findings) --
+
+
+def test_an_effect_that_replaces_an_arguments_array_is_followed_by_later_reads():
+    class Update:
+        @autograd.effect
+        def step(self, p):
+            p.data = p.data - 0.1 * p.grad  # a new array, not a write into the old one
+
+    def f(w, upd, x):
+        w.zero_grad()
+        (w * x).sum().backward()
+        upd.step(w)
+        return (w * x).sum()  # reads w after the effect: the replay must read its new array
+
+    wj, we = (Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True) for _ in range(2))
+    uj, ue = Update(), Update()
+    jf = autograd.jit(f)
+    for k in range(6):
+        x = np.full(3, 1.0 + k)
+        assert float(jf(wj, uj, x).detach().numpy()) == float(f(we, ue, Tensor(x)).detach().numpy())
+        assert wj.data.tolist() == we.data.tolist() and wj.grad.tolist() == we.grad.tolist()
+
+
+def test_a_detached_outside_tensor_keeps_the_array_it_had_when_an_effect_replaces_it():
+    def run(jitted):
+        scale = Tensor(np.array([1.0, 2.0, 3.0]))
+        w = Tensor(np.array([0.5, -1.0, 2.0]), requires_grad=True)
+
+        class Grow:
+            @autograd.effect
+            def step(self):
+                scale.data = scale.data * 1.5
+
+        grow = Grow()
+
+        def f(x):
+            old = scale.detach()
+            grow.step()
+            return (w * scale * x).sum() + (w * old * x).sum()
+
+        g = autograd.jit(f) if jitted else f
+        return [float(g(np.full(3, 1.0 + k)).detach().numpy()) for k in range(5)]
+
+    assert run(True) == run(False)
+
+
+def test_a_backward_seed_from_an_outside_tensor_is_read_afresh():
+    def run(jitted):
+        w = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+        weights = Tensor(np.ones(3))
+        half = Tensor(np.ones(3, dtype=np.float32))  # converted to the root's dtype
+
+        def f(x):
+            w.zero_grad()
+            (w * x).backward(weights)
+            (w * x * 2.0).backward(half)
+            return w
+
+        g = autograd.jit(f) if jitted else f
+        out = []
+        for k in range(5):
+            if k >= 2:  # a new array from the third call on
+                weights.data = np.full(3, float(k + 1))
+                half.data = np.full(3, 0.5 * k, dtype=np.float32)
+            g(np.ones(3))
+            out.append(w.grad.tolist())
+        return out
+
+    assert run(True) == run(False)
+
+
+def test_writing_into_a_numpy_array_after_using_it_is_refused_and_changes_between_calls_are_read():
+    w = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+
+    def written_after_use(x):
+        buf = np.ones(3)
+        y = w * x * buf
+        buf[:] = 100.0  # the replay would read 100 where the call read 1
+        return y.sum()
+
+    with pytest.raises(TracingError, match="wrote into a numpy array after using it"):
+        autograd.jit(written_after_use)(np.ones(3))
+
+    def made_from_after_use(x):
+        buf = np.ones(3)
+        t = Tensor(buf)
+        buf += 1.0
+        return (w * x * t).sum()
+
+    with pytest.raises(TracingError, match="wrote into a numpy array after using it"):
+        autograd.jit(made_from_after_use)(np.ones(3))
+
+    mask = np.array([1.0, 0.0, 1.0])  # an outside array the caller changes between calls
+
+    def masked(x):
+        return (w * x * mask).sum()
+
+    jm = autograd.jit(masked)
+    for k in range(5):
+        mask[:] = [k % 2, 1.0, 2.0 * k]
+        eager = masked(Tensor(np.ones(3)))
+        assert float(jm(np.ones(3)).detach().numpy()) == float(eager.detach().numpy())
+    assert mask.flags.writeable
