@@ -41,7 +41,9 @@ what to do: Python decisions on traced numbers (`float(t)`, `t.item()`, `if loss
 comparisons of Values, indexing with a Tensor), assigning `.data`, `retain_grad()` inside,
 `backward(create_graph=True)` or `backward(inputs=...)`; and from the second call on (the
 first gives the eager result), reading `.data` or `.grad` inside the function or assigning an
-array to `.grad`.
+array to `.grad`. Numpy arrays the function uses as numbers are held as they are (read as they
+are at each replay) and are read-only while a traced call runs: a write after the use would
+otherwise be seen at the use by every replay.
 
 Results come back without a graph, from the first call on: Tensors (and Values, with the
 gradient the function left them) whose `backward()` raises, so that a backward outside the
