@@ -179,12 +179,12 @@ class _Effect:
 
     def __init__(self, func: Callable[..., Any]) -> None:
         self.func = func
-        self.traced = traced_effect(func)  # made once: a plain function is called through it
+        # made once: a plain function is called through it; a method taking self alone gets a
+        # wrapper without argument packing, for the eager path (`opt.step()`)
+        self.traced = traced_effect(func, method=_self_alone(func))
         functools.update_wrapper(self, func)
 
     def __set_name__(self, owner: type, name: str) -> None:
-        if _self_alone(self.func):  # `opt.step()`: a wrapper without packing, for the eager path
-            self.traced = traced_effect(self.func, method=True)
         setattr(owner, name, self.traced)
         EFFECTS.append((owner, name, self.func, self.traced))
 

@@ -1049,7 +1049,12 @@ class _Program:
     """One traced call, compiled: `run(args)` replays it."""
 
     def __init__(
-        self, recorder: _Recorder, out_tree: Any, out_leaves: list[Any], kinds: list[Any]
+        self,
+        recorder: _Recorder,
+        out_tree: Any,
+        out_leaves: list[Any],
+        kinds: list[Any],
+        checked: bool,
     ) -> None:
         self.recorder: _Recorder | None = recorder  # until written (at the second call)
         self.out_leaves = out_leaves
@@ -1064,8 +1069,8 @@ class _Program:
         self.tail = ""
         self.source = ""  # written when compiled
         self.run: Callable[[list[Any]], list[Any]] | None = None
-        self.checked = False  # traced with the checks on reading .data and .grad
-        self.unseen_writes = False  # it wrote .grad where an unchecked trace cannot see it
+        self.checked = checked  # traced with the checks on reading .data and .grad
+        self.unseen_writes = recorder.unseen_writes  # .grad written where a first trace is blind
 
     def write(self) -> None:
         """Write the recorded events as the program's lines (once; the second call needs them)."""
@@ -1440,10 +1445,7 @@ class Jit:
                     x = made[id(x)]
                 returned.append(x)
             result = _unflatten(out_tree, iter(returned))
-        program = _Program(recorder, out_tree, out_leaves, kinds)
-        program.checked = checked
-        program.unseen_writes = recorder.unseen_writes
-        return result, program
+        return result, _Program(recorder, out_tree, out_leaves, kinds, checked)
 
 
 def jit(fn: Callable[..., Any] | None = None, *, enabled: bool | None = None) -> Any:
