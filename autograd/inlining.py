@@ -112,6 +112,7 @@ class Inliner:
         self.decided = False  # a static test or a traced value was read (the result may vary)
         self.templates: dict[Any, str | None] = {}  # pure expressions, by function and names
         self.constants: set[str] = set()  # the marks that stand for constants of the program
+        self.values: dict[str, Any] = {}  # iN -> the value it had in the trace
 
     def fresh(self) -> str:
         self.count += 1
@@ -245,7 +246,8 @@ class _Scope:
             ):
                 name = self.inliner.fresh()
                 self.lines.append(f"{name} = {self.expr(stmt.value, depth)}")
-                self.env[stmt.targets[0].id] = (name, self.value(stmt.value))
+                value = self.inliner.values[name] = self.value(stmt.value)
+                self.env[stmt.targets[0].id] = (name, value)
                 self.assigned.add(stmt.targets[0].id)
                 continue
             if (
@@ -266,6 +268,7 @@ class _Scope:
                 mine = np.array(value, copy=True)
                 mine[index] = self.value(stmt.value)
                 self.env[sub.value.id] = (name, mine)
+                self.inliner.values[name] = mine
                 continue
             if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
                 target = stmt.target.id
@@ -279,7 +282,9 @@ class _Scope:
                     raise _Bail  # change: a parameter's stands for the caller's expression
                 self.lines.append(f"{name} {op}= {self.expr(stmt.value, depth)}")
                 mine = np.array(value, copy=True) if isinstance(value, np.ndarray) else value
-                self.env[target] = (name, _AUG_FN[type(stmt.op)](mine, self.value(stmt.value)))
+                mine = _AUG_FN[type(stmt.op)](mine, self.value(stmt.value))
+                self.env[target] = (name, mine)
+                self.inliner.values[name] = mine
                 continue
             raise _Bail
         raise _Bail  # fell off the end: returns None, or a raise was on the path

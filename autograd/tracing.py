@@ -73,6 +73,7 @@ from typing import Any
 
 import numpy as np
 
+from autograd import lifetimes
 from autograd.graph import _STORE_LOCK, Node, fit, mark_dirty
 from autograd.inlining import Inliner
 from autograd.mode import (
@@ -492,6 +493,7 @@ class _Writer:
         self.internal: set[int] = set()  # nodes made during the trace
         self.objs: dict[int, str] = {}  # id(array or float made by a line) -> its variable
         self.fresh: dict[str, bool] = {}  # variable -> a new array nobody else holds
+        self.large = False  # a line made an array of lifetimes.LARGE bytes or more
         self.externals: list[Node] = []
         self.ext_index: dict[int, int] = {}
         self.loaded: set[int] = set()
@@ -605,6 +607,8 @@ class _Writer:
 
     def _made(self, v: str, out: Any, fresh: bool) -> None:
         if out is not None:
+            if not self.large and lifetimes.large(out):
+                self.large = True
             self.keep.append(out)
             if id(out) not in self.objs:
                 self.objs[id(out)] = v
@@ -1145,6 +1149,11 @@ class _Program:
                     body.append(f"{line.out} = {expr}")
                     continue
             body.append(str(line))
+        if tracer.large:  # arrays worth freeing early and reusing: see autograd/lifetimes.py
+            values = {var: obj for obj in tracer.keep if (var := tracer.objs.get(id(obj)))}
+            values.update(inliner.values)
+            names = {f"c{n}": c for n, c in enumerate(self.consts)}
+            body = lifetimes.plan(body, self.tail, values, names, tracer.const)
         text = "\n".join(body) + self.tail
         wrap = [  # an array argument as a Tensor (an effect's argument)
             f"    a{i} = {tracer.const(Tensor._leaf)}(a{i}d)"
