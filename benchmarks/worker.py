@@ -82,6 +82,8 @@ def main() -> None:
                     "tries": tries,
                 }
             elif command == "memory":
+                for _ in range(3):  # a jitted step traces again once models were made since
+                    bench.step()  # (as "trace" makes them): measure the replay
                 gc.collect()
                 tracemalloc.start()
                 bench.step()

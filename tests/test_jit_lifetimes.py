@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -215,3 +216,23 @@ def test_plan_leaves_small_or_unknown_values_alone(small):
     body = ["v2 = v1 * 2.0", "v3 = v2 + 1.0"]
     values = {"v1": small, "v2": small, "v3": small}
     assert _plan(body, values, tail="    return v3") == body
+
+
+def test_random_graphs_with_every_array_counted_large_replay_as_eager():
+    """test_jit's hypothesis graphs (fan-out, x * x, broadcasting, views by reshape and
+    transpose) with `LARGE` at 0, so that every array of every program is freed early and
+    reused where the plan allows: each replay must still match eager to the last bit."""
+    from test_jit import test_random_graphs_replay_as_eager
+
+    written: list[str] = []
+    plan = lifetimes.plan
+
+    def recording(*args, **kwargs):
+        body = plan(*args, **kwargs)
+        written.extend(body)
+        return body
+
+    with mock.patch.object(lifetimes, "LARGE", 0), mock.patch.object(lifetimes, "plan", recording):
+        test_random_graphs_replay_as_eager()
+    assert sum(", out=" in line for line in written) > 50
+    assert sum(line.startswith("del ") for line in written) > 50
