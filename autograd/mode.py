@@ -211,12 +211,14 @@ def traced_effect(func: Callable[..., Any], method: bool = False) -> Callable[..
     `self` alone (see `_self_alone`), and so does the wrapper."""
 
     def traced(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        TRACER.get().effect(func, args, kwargs)
+        recorder = TRACER.get()
+        recorder.effect(func, args, kwargs)
         token = MODE.set(MODE.get() & ~TRACE)
         try:
             return func(*args, **kwargs)
         finally:
             MODE.reset(token)
+            recorder.sync()  # what it did to a stand-in, the caller's tensor gets at once
 
     if method:  # `opt.step()`, `model.zero_grad()`: no packing on the eager path
 

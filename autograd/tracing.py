@@ -335,6 +335,22 @@ class _Recorder:
         self.events: list[tuple[Any, ...]] = []  # (the _Writer method, its arguments...)
         self.internal: set[int] = set()  # ids of nodes made during the trace (kept by events)
         self.unseen_writes = False  # `.grad` written where a first trace cannot see it
+        self.standins: list[tuple[Tensor, Tensor]] = []  # (stand-in, the caller's Tensor)
+
+    def sync(self) -> None:
+        """Give the caller's no-grad Tensor arguments what an effect (or the function) did to
+        their stand-ins: a replay's effects get the caller's tensors, as eager calls do."""
+        for t, x in self.standins:
+            if t._data is not x._data:
+                x._data = t._data
+            if t._vbox is not x._vbox:
+                x._vbox = t._vbox
+            if t._grad is not x._grad:
+                x._grad = t._grad
+            if t.requires_grad is not x.requires_grad:
+                x.requires_grad = t.requires_grad
+            if t.label != x.label:
+                x.label = t.label
 
     def forward(
         self,
@@ -1359,6 +1375,7 @@ class Jit:
         arrays: dict[int, str] = {}  # id(stand-in of an array argument) -> "A[i]"
         integers: dict[int, tuple[Tensor, np.ndarray]] = {}
         proxies: dict[int, Any] = {}  # id(stand-in) -> the caller's object
+        standins: list[tuple[Tensor, Tensor]] = []  # of no-grad Tensor arguments
         for i, x in enumerate(leaves):
             if isinstance(x, Node):
                 if x.requires_grad or not x._shaped:
@@ -1373,6 +1390,7 @@ class Jit:
                 t._vbox = x._shared_version()  # type: ignore[attr-defined]
                 t.label = x.label
                 kinds.append(Tensor)
+                standins.append((t, x))
             elif isinstance(x, np.ndarray):
                 kind = x.dtype.kind
                 if kind not in "fiub":
@@ -1399,6 +1417,7 @@ class Jit:
             named.append((t, f"a{i}"))
             call_leaves.append(t)
         recorder = _Recorder(named, arrays, integers)
+        recorder.standins = standins
         if tree.__class__ is int:
             args, kwargs = call_leaves, {}
         else:
@@ -1428,6 +1447,7 @@ class Jit:
             MODE.reset(m_token)
             TRACER.reset(t_token)
             _patch(False, checked)
+            recorder.sync()  # (what fn's own `x.zero_grad()` did to a stand-in, say)
             for a in recorder.frozen:
                 a.flags.writeable = True
         # the traced call returns what a replay returns: results without graph, the caller's

@@ -1471,3 +1471,49 @@ def test_writing_into_a_numpy_array_after_using_it_is_refused_and_changes_betwee
         eager = masked(Tensor(np.ones(3)))
         assert float(jm(np.ones(3)).detach().numpy()) == float(eager.detach().numpy())
     assert mask.flags.writeable
+
+
+def test_an_effect_giving_a_no_grad_tensor_argument_new_data_reaches_the_caller_when_traced():
+    """A Tensor argument that needs no grad reaches fn as a stand-in; an effect that assigns its
+    `.data` must change the caller's tensor in the traced calls too, as eagerly and as a replay
+    does (the traced calls used to leave it unchanged, and every later result differed)."""
+    made = []
+    for _ in range(2):
+        count = [0.0]
+        w = Tensor(np.arange(3.0), requires_grad=True)
+
+        @autograd.effect
+        def renew(t, count=count):
+            count[0] += 1
+            t.data = np.full(3, count[0])
+
+        def f(x, w=w, renew=renew):
+            y = (x * w).sum()
+            y.backward()
+            renew(x)
+            return y + (x * 0.5).sum()  # reads the new data through the argument
+
+        made.append((w, f))
+    (wa, fa), (wb, fb) = made
+    jf = autograd.jit(fa)
+    xa, xb = Tensor(np.ones(3)), Tensor(np.ones(3))
+    for _ in range(5):
+        assert same(jf(xa, wa), fb(xb, wb))
+        assert same(xa, xb) and xa.version == xb.version
+        assert same_grad(wa, wb)
+    assert replays(jf) == 1
+
+
+def test_zero_grad_of_a_no_grad_tensor_argument_reaches_the_caller_when_traced():
+    w = Tensor(np.arange(3.0), requires_grad=True)
+
+    def f(x):
+        x.zero_grad()
+        return (x * w).sum()
+
+    jf = autograd.jit(f)
+    for _ in range(4):
+        x = Tensor(np.ones(3))
+        x.grad = np.ones(3)
+        jf(x)
+        assert x.grad is None
