@@ -1390,7 +1390,7 @@ class Jit:
                 t._vbox = x._shared_version()  # type: ignore[attr-defined]
                 t.label = x.label
                 kinds.append(Tensor)
-                standins.append((t, x))
+                standins.append((t, x))  # type: ignore[arg-type] # (a Tensor: _shaped)
             elif isinstance(x, np.ndarray):
                 kind = x.dtype.kind
                 if kind not in "fiub":
