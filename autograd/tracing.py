@@ -49,8 +49,9 @@ Results come back without a graph, from the first call on: Tensors (and Values, 
 gradient the function left them) whose `backward()` raises, so that a backward outside the
 function never silently does nothing. Other Python side effects of `fn` (appending to a list,
 printing) happen on the traced calls only, as in JAX, and Python numbers `fn` reads from
-outside its arguments are constants of the trace; the `training` flag (`train()`, `eval()`)
-is not part of the signature (no `nn` module reads it).
+outside its arguments are constants of the trace, except a setting read through `guard`
+(`nn.Module.training` is): the program keeps the value it saw, and a replay that finds another
+traces again.
 
 `jit(fn, enabled=False)`, or the environment variable `AUTOGRAD_JIT=0`, runs `fn` eagerly, as
 a jitted function does inside another one's trace and under `detect_anomaly()`.
@@ -165,6 +166,18 @@ def on_data(fn: Callable[..., Any], *args: Any) -> Any:
     if _freeze(result) is not None:  # a write into it could not be replayed
         recorder.frozen.append(result)
     return result
+
+
+def guard(obj: Any, name: str) -> Any:
+    """`getattr(obj, name)`, for a Python setting that decides what a function computes (a
+    module's `training` flag, say). Inside a function `jit` traces, the program is kept only
+    while the attribute holds this value: each replay compares it first, and a change makes
+    the function trace again (with a warning that names it), where a plain attribute read
+    would be a constant of the trace. `nn.Module.training` reads itself through it."""
+    value = getattr(obj, name)
+    if MODE.get() & TRACE:
+        TRACER.get().guards.append((obj, name, value))
+    return value
 
 
 def _freeze(a: np.ndarray) -> np.ndarray | None:
@@ -336,6 +349,7 @@ class _Recorder:
         self.internal: set[int] = set()  # ids of nodes made during the trace (kept by events)
         self.unseen_writes = False  # `.grad` written where a first trace cannot see it
         self.standins: list[tuple[Tensor, Tensor]] = []  # (stand-in, the caller's Tensor)
+        self.guards: list[tuple[Any, str, Any]] = []  # (object, attribute, value) read by guard
 
     def sync(self) -> None:
         """Give the caller's no-grad Tensor arguments what an effect (or the function) did to
@@ -1091,6 +1105,7 @@ class _Program:
         self.run: Callable[[list[Any]], list[Any]] | None = None
         self.checked = checked  # traced with the checks on reading .data and .grad
         self.unseen_writes = recorder.unseen_writes  # .grad written where a first trace is blind
+        self.guards: list[tuple[Any, str, Any]] = []  # (object, attribute, value): see guard()
 
     def write(self) -> None:
         """Write the recorded events as the program's lines (once; the second call needs them)."""
@@ -1098,6 +1113,11 @@ class _Program:
             return
         writer = self.writer = _Writer(self.recorder)
         outs = [writer.result(x) for x in self.out_leaves]
+        seen = set()
+        for obj, name, value in self.recorder.guards:  # each attribute once, as first read
+            if (id(obj), name) not in seen:
+                seen.add((id(obj), name))
+                self.guards.append((obj, name, value))
         self.recorder = None
         self.out_leaves = []
         self.consts = writer.consts
@@ -1118,7 +1138,12 @@ class _Program:
                     f"({d}.dtype is not {dtype} and {d}.dtype != {dtype}) or "
                     f"E{k}.requires_grad is not {e.requires_grad}"
                 )
-        if guards:  # an outside tensor of another shape: trace again (see Jit.__call__)
+        for obj, name, value in self.guards:
+            if value.__class__ in (int, float, str):  # an equal number or string
+                guards.append(f"{writer.const(obj)}.{name} != {writer.const(value)}")
+            else:  # True, False, None, or an object: the same one
+                guards.append(f"{writer.const(obj)}.{name} is not {writer.const(value)}")
+        if guards:  # an outside tensor of another shape, a setting changed: trace again
             lines.append(f"    if {' or '.join(guards)}:")
             lines.append(f"        return {writer.const(_CHANGED)}")
         for i, kind in enumerate(self.kinds):
@@ -1199,6 +1224,13 @@ class _Program:
         self.run = namespace["run"]
 
     def check_externals(self) -> str | None:
+        for obj, name, value in self.guards:
+            now = getattr(obj, name)
+            if not (now is value or (value.__class__ in (int, float, str) and now == value)):
+                return (
+                    f"{type(obj).__name__}.{name}, which it reads, was {value!r} when traced "
+                    f"and is now {now!r}"
+                )
         for e, expected in zip(self.externals, self.shapes, strict=True):
             if expected is not None:
                 d = e._data

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, effect, structure_changed
+from autograd import Tensor, effect, guard, structure_changed
 
 
 class StateDictError(KeyError, ValueError):
@@ -67,7 +67,18 @@ class _Modules(list):  # type: ignore[type-arg]
 class Module:
     """Base class: subclasses set parameters and sub-modules as attributes and define `forward`."""
 
-    training: bool = True
+    _training: bool = True
+
+    @property
+    def training(self) -> bool:
+        """True in training mode (`train()`), False in evaluation mode (`eval()`). Read through
+        `autograd.guard`: a function `autograd.jit` traced that reads it traces again when it
+        changes, instead of replaying the other mode."""
+        return guard(self, "_training")
+
+    @training.setter
+    def training(self, mode: bool) -> None:
+        object.__setattr__(self, "_training", mode)
 
     def __setattr__(self, name: str, value: Any) -> None:
         """Set the attribute, and remember whether it was assigned as a parameter."""

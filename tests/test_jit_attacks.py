@@ -1517,3 +1517,59 @@ def test_zero_grad_of_a_no_grad_tensor_argument_reaches_the_caller_when_traced()
         x.grad = np.ones(3)
         jf(x)
         assert x.grad is None
+
+
+# --- settings read through autograd.guard ---------------------------------------------------------
+
+
+class _HalvedInTraining(nn.Module):
+    """A user's module whose forward decides on `self.training` (no nn module does)."""
+
+    def __init__(self):
+        self.layer = nn.Layer(3, 2, seed=0)
+
+    def forward(self, x):
+        h = self.layer(x)
+        return h * 0.5 if self.training else h
+
+
+def test_a_module_reading_training_traces_again_after_eval_and_train():
+    m = _HalvedInTraining()
+    f = autograd.jit(lambda x: m(x).sum())
+    x = np.ones((4, 3))
+    warned = []
+    for mode in (True, True, True, False, False, False, True, True):
+        m.train(mode)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            got = f(x)
+        assert same(got, m(x).sum())  # (halved in training mode: the two modes differ)
+        warned.append([str(w.message) for w in caught])
+    change = "jit: <lambda> traces again: _HalvedInTraining._training, which it reads, was {}"
+    assert warned == [
+        [], [], [],  # trace, trace and compile, replay
+        [change.format("True when traced and is now False")], [], [],
+        [change.format("False when traced and is now True")], [],
+    ]
+    assert replays(f) == 1
+
+
+def test_guard_on_a_user_setting_and_outside_a_trace():
+    class Config:
+        scale = 2.0
+
+    config = Config()
+    w = Tensor(np.arange(3.0), requires_grad=True)
+
+    def f(x):
+        return (w * x).sum() * autograd.guard(config, "scale")
+
+    jf = autograd.jit(f)
+    x = np.ones(3)
+    for scale in (2.0, 2.0, 2.0, 3.0, 3.0, 3.0):
+        config.scale = scale
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert same(jf(x), f(x))
+    assert replays(jf) == 1
+    assert autograd.guard(config, "scale") == 3.0  # outside a trace: the attribute
