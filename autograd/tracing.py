@@ -25,7 +25,9 @@ see, has its second and third recordings compared instead.) The checked program 
 compiled to straight-line Python over numpy arrays (Tensors) or floats (Values), with the
 forwards and rules written in as expressions where `autograd.inlining` can (their decisions on
 shapes and dtypes taken once): the same numpy calls in the same order, so the results are the
-eager ones to the last bit.
+eager ones to the last bit. In a program that makes large arrays, `autograd.lifetimes` frees
+each after its last use and lets an exact elementwise line (a ReLU, a mask) write into an
+operand that dies there, as hand-written code rarely does.
 
 The signature: the shapes and dtypes of array and Tensor arguments, Tensors that require grad
 and Values by identity (the replay writes their `.grad`), numbers by their exact bits, other
