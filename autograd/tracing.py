@@ -855,7 +855,10 @@ class _Writer:
             name = self.results.get(id(obj))
             if name is None:
                 if obj._shaped:
-                    made = f"{self.const(_tensor_out)}({self.data(obj)})"
+                    made = (  # _tensor_out, written in: a call less on the path of a small step
+                        f"{self.const(Tensor._make)}({self.const(ResultTensor)}, "
+                        f"{self.data(obj)}, None, (), (), None, ())"
+                    )
                 else:
                     grad = self.value_grads.get(id(obj))
                     reached = ", True" if grad is not None else ""
