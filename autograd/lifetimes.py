@@ -14,9 +14,11 @@ The rewrite is safe by construction and checked at run time as well:
   functions may take another code path for an in-place call; those are left alone).
 - The operand must, in the trace, be an array of the result's shape and dtype, of at least
   `LARGE` bytes, owning its memory (`base is None`), and no later line may read its name.
-- At run time the line writes in place only if the operand still owns its memory and the only
-  reference to it is its name (`sys.getrefcount`): an array someone else holds (a `.grad`, a
-  result, an outside tensor's data, a view of it anywhere) makes the line allocate as before.
+- At run time the line writes in place only if the operand still owns its memory, may be
+  written, and the only reference to it is its name (`sys.getrefcount`): an array someone else
+  holds (a `.grad`, a result, an outside tensor's data, a view of it anywhere) makes the line
+  allocate as before. (A view made from the array's raw address, by ctypes, holds no
+  reference: such a view of an array that `autograd.on_data` returned would see the write.)
 """
 
 from __future__ import annotations
@@ -142,11 +144,15 @@ def _in_place(
         if (
             large(value)
             and value.base is None
+            and value.size > 1  # (numpy takes another loop for one element written in place)
             and value.shape == target.shape
             and value.dtype == target.dtype
         ):
             args = ", ".join(ast.unparse(a) for a in operands)
-            test = f"{const(sys.getrefcount)}({x.id}) == {ALONE} and {x.id}.base is None"
+            test = (
+                f"{const(sys.getrefcount)}({x.id}) == {ALONE} and {x.id}.base is None "
+                f"and {x.id}.flags.writeable"
+            )
             written = f"{const(ufunc)}({args}, out={x.id})"
             return f"{match.group(1)} = {written} if {test} else {ast.unparse(expr)}"
     return line

@@ -180,7 +180,7 @@ def test_plan_reuses_only_a_dying_owner_of_the_results_shape_and_dtype():
         values,
         tail="    return v7",
     )
-    test = f"rc(v1) == {lifetimes.ALONE} and v1.base is None"
+    test = f"rc(v1) == {lifetimes.ALONE} and v1.base is None and v1.flags.writeable"
     assert out[0] == f"v2 = c0(v1, 3.0, out=v1) if {test} else c0(v1, 3.0)"
     assert out[1] == "del v1"
     assert out[2:4] == ["v3 = c1(v2)", "del v2"]
@@ -236,3 +236,30 @@ def test_random_graphs_with_every_array_counted_large_replay_as_eager():
         test_random_graphs_replay_as_eager()
     assert sum(", out=" in line for line in written) > 50
     assert sum(line.startswith("del ") for line in written) > 50
+
+
+def test_a_read_only_array_that_dies_on_a_line_is_not_written_into():
+    """`on_data` may hand back a new array it made read-only (sample weights it means to keep
+    as they are): it owns its memory and has one reference, yet the line must allocate."""
+
+    def weights(a):
+        out = np.abs(a) + 1.0
+        out.flags.writeable = False
+        return out
+
+    def setup():
+        w = Tensor(np.full(BIG, 0.5), requires_grad=True)
+
+        def f(x):
+            loss = (w * (x * autograd.on_data(weights, x))).sum()
+            loss.backward()
+            return loss
+
+        return w, f
+
+    (we, fe), (wj, fj) = setup(), setup()
+    fj = autograd.jit(fj)
+    x = np.random.default_rng(0).standard_normal(BIG)
+    for _ in range(4):
+        assert same(fj(x), fe(x)) and same(wj.grad, we.grad)
+    assert "out=" in source(fj)
