@@ -379,6 +379,11 @@ class Tensor(Node):
                 "requires_grad_() works on leaf tensors only; use detach() to cut an "
                 "intermediate result from its graph"
             )
+        if MODE.get() & TRACE and not TRACER.get().made_here(self):
+            raise TracingError(
+                "requires_grad_() on an argument or a tensor from outside, inside a function "
+                "traced by autograd.jit, cannot be replayed: call it before the function"
+            )
         self.requires_grad = bool(requires_grad)
         return self
 

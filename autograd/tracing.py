@@ -176,10 +176,28 @@ def guard(obj: Any, name: str) -> Any:
     while the attribute holds this value: each replay compares it first, and a change makes
     the function trace again (with a warning that names it), where a plain attribute read
     would be a constant of the trace. `nn.Module.training` reads itself through it."""
+    if not name.isidentifier():
+        raise ValueError(f"guard: {name!r} is not an attribute name")
     value = getattr(obj, name)
     if MODE.get() & TRACE:
+        if value.__class__ in (list, dict, set, bytearray) or isinstance(value, np.ndarray):
+            raise TracingError(
+                f"guard: {type(obj).__name__}.{name} holds a {type(value).__name__}, which can "
+                "change in place where a replay would not see it; guard a number, string, "
+                "tuple or flag (or pass the values as arguments)"
+            )
         TRACER.get().guards.append((obj, name, value))
     return value
+
+
+def _guard_key(value: Any) -> Any:
+    """What must stay the same of a guarded value: a number's type and exact bits (-0.0 is not
+    0.0, a NaN is itself), else the value itself (compared with `==` for strings and tuples)."""
+    if value.__class__ is float:
+        return (float, _DOUBLE(value))
+    if value.__class__ in (int, bool, str, bytes, tuple, type(None)):
+        return (value.__class__, value)
+    return (object, id(value))
 
 
 def _freeze(a: np.ndarray) -> np.ndarray | None:
@@ -329,6 +347,9 @@ _INSIDE = (
 )
 
 
+_SYNCED = ("_data", "_vbox", "_grad", "requires_grad", "label")  # what an effect may change
+
+
 class _Recorder:
     """Keeps what the engine reports during one traced call, as it comes: one tuple per event,
     holding the objects themselves. Writing them as lines of Python (`_Writer`) waits until a
@@ -349,24 +370,27 @@ class _Recorder:
         self.frozen: list[np.ndarray] = []  # made read-only until the trace ends
         self.events: list[tuple[Any, ...]] = []  # (the _Writer method, its arguments...)
         self.internal: set[int] = set()  # ids of nodes made during the trace (kept by events)
+        self.made: set[int] = set()  # ids of detached nodes made during it (see alias)
         self.unseen_writes = False  # `.grad` written where a first trace cannot see it
-        self.standins: list[tuple[Tensor, Tensor]] = []  # (stand-in, the caller's Tensor)
+        # [stand-in, the caller's Tensor, their fields (_SYNCED) when last made the same]
+        self.standins: list[list[Any]] = []
         self.guards: list[tuple[Any, str, Any]] = []  # (object, attribute, value) read by guard
 
     def sync(self) -> None:
-        """Give the caller's no-grad Tensor arguments what an effect (or the function) did to
-        their stand-ins: a replay's effects get the caller's tensors, as eager calls do."""
-        for t, x in self.standins:
-            if t._data is not x._data:
-                x._data = t._data
-            if t._vbox is not x._vbox:
-                x._vbox = t._vbox
-            if t._grad is not x._grad:
-                x._grad = t._grad
-            if t.requires_grad is not x.requires_grad:
-                x.requires_grad = t.requires_grad
-            if t.label != x.label:
-                x.label = t.label
+        """Make each no-grad Tensor argument and its stand-in the same again after an effect
+        (or the function) changed either: what was done to the stand-in reaches the caller's
+        tensor at once, as a replay's effects, which get the caller's tensor, do it; what was
+        done to the caller's tensor (through a closure, or through another stand-in of it when
+        it was passed twice) reaches the stand-in."""
+        for t, x, seen in self.standins:
+            for k, name in enumerate(_SYNCED):
+                mine, theirs = getattr(t, name), getattr(x, name)
+                if mine is not seen[k]:
+                    setattr(x, name, mine)
+                    seen[k] = mine
+                elif theirs is not seen[k]:
+                    setattr(t, name, theirs)
+                    seen[k] = theirs
 
     def forward(
         self,
@@ -400,7 +424,12 @@ class _Recorder:
     def alias(self, node: Node, source: Node) -> None:
         if id(source) in self.internal:
             self.internal.add(id(node))
+        self.made.add(id(node))  # (kept alive by the event)
         self.events.append((_Writer.alias, node, source))
+
+    def made_here(self, node: Node) -> bool:
+        """True for a node the traced call made (a result, a leaf, a detached tensor)."""
+        return id(node) in self.internal or id(node) in self.made
 
     def leaf(self, node: Node, data: Any, dtype: Any) -> None:
         self.internal.add(id(node))
@@ -1111,6 +1140,12 @@ class _Program:
         self.checked = checked  # traced with the checks on reading .data and .grad
         self.unseen_writes = recorder.unseen_writes  # .grad written where a first trace is blind
         self.guards: list[tuple[Any, str, Any]] = []  # (object, attribute, value): see guard()
+        seen = set()
+        for obj, name, value in recorder.guards:  # each attribute once, as first read
+            if (id(obj), name) not in seen:
+                seen.add((id(obj), name))
+                self.guards.append((obj, name, value))
+        self.settings = [(id(obj), name, _guard_key(value)) for obj, name, value in self.guards]
 
     def write(self) -> None:
         """Write the recorded events as the program's lines (once; the second call needs them)."""
@@ -1118,11 +1153,6 @@ class _Program:
             return
         writer = self.writer = _Writer(self.recorder)
         outs = [writer.result(x) for x in self.out_leaves]
-        seen = set()
-        for obj, name, value in self.recorder.guards:  # each attribute once, as first read
-            if (id(obj), name) not in seen:
-                seen.add((id(obj), name))
-                self.guards.append((obj, name, value))
         self.recorder = None
         self.out_leaves = []
         self.consts = writer.consts
@@ -1144,9 +1174,12 @@ class _Program:
                     f"E{k}.requires_grad is not {e.requires_grad}"
                 )
         for obj, name, value in self.guards:
-            if value.__class__ in (int, float, str):  # an equal number or string
-                guards.append(f"{writer.const(obj)}.{name} != {writer.const(value)}")
-            else:  # True, False, None, or an object: the same one
+            if value is True or value is False or value is None:
+                guards.append(f"{writer.const(obj)}.{name} is not {value}")
+            elif value.__class__ in (float, int, str, bytes, tuple):  # the same, to the bit
+                key = writer.const(_guard_key(value))
+                guards.append(f"{writer.const(_guard_key)}({writer.const(obj)}.{name}) != {key}")
+            else:  # an object: the same one
                 guards.append(f"{writer.const(obj)}.{name} is not {writer.const(value)}")
         if guards:  # an outside tensor of another shape, a setting changed: trace again
             lines.append(f"    if {' or '.join(guards)}:")
@@ -1231,7 +1264,7 @@ class _Program:
     def check_externals(self) -> str | None:
         for obj, name, value in self.guards:
             now = getattr(obj, name)
-            if not (now is value or (value.__class__ in (int, float, str) and now == value)):
+            if now is not value and _guard_key(now) != _guard_key(value):
                 return (
                     f"{type(obj).__name__}.{name}, which it reads, was {value!r} when traced "
                     f"and is now {now!r}"
@@ -1382,6 +1415,11 @@ class Jit:
                 )
             return result
         _, first, _ = entry
+        if program.settings != first.settings:
+            # a guarded setting (a module's training flag) changed between the first two
+            # calls: this trace is the one the next call's is compared with
+            self.cache[key] = (_EPOCH[0], program, held)
+            return result
         if program.unseen_writes and not first.checked:
             # the function writes .grad, which the first trace did not see: compare this
             # (checked) trace with the next call's instead
@@ -1412,7 +1450,7 @@ class Jit:
         arrays: dict[int, str] = {}  # id(stand-in of an array argument) -> "A[i]"
         integers: dict[int, tuple[Tensor, np.ndarray]] = {}
         proxies: dict[int, Any] = {}  # id(stand-in) -> the caller's object
-        standins: list[tuple[Tensor, Tensor]] = []  # of no-grad Tensor arguments
+        standins: list[list[Any]] = []  # of no-grad Tensor arguments (see _Recorder.sync)
         for i, x in enumerate(leaves):
             if isinstance(x, Node):
                 if x.requires_grad or not x._shaped:
@@ -1425,10 +1463,18 @@ class Jit:
                 # afresh at each replay
                 t = Tensor._leaf(x._data)
                 t._vbox = x._shared_version()  # type: ignore[attr-defined]
+                t._grad = x._grad
                 t.label = x.label
                 kinds.append(Tensor)
-                standins.append((t, x))  # type: ignore[arg-type] # (a Tensor: _shaped)
+                standins.append([t, x, [getattr(x, name) for name in _SYNCED]])
             elif isinstance(x, np.ndarray):
+                if x.__class__ is not np.ndarray:
+                    raise TracingError(
+                        f"jit: argument {i} of {self.__name__} is a {type(x).__name__}, a "
+                        "subclass of numpy's array whose operators mean other things (np.matrix's "
+                        "* is a matrix product): pass np.asarray(x), or use "
+                        "autograd.jit(fn, enabled=False)"
+                    )
                 kind = x.dtype.kind
                 if kind not in "fiub":
                     raise TracingError(

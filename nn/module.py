@@ -80,6 +80,23 @@ class Module:
     def training(self, mode: bool) -> None:
         object.__setattr__(self, "_training", mode)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A subclass that sets `training = False` in its body sets the default of the flag
+        (which a plain class attribute would hide from `autograd.guard`)."""
+        super().__init_subclass__(**kwargs)
+        default = cls.__dict__.get("training")
+        if default is not None and not isinstance(default, property):
+            cls._training = bool(default)
+            del cls.training
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickling: a module pickled before `training` became a property kept the flag under
+        that name."""
+        if "training" in state:
+            state = dict(state)
+            state["_training"] = state.pop("training")
+        self.__dict__.update(state)
+
     def __setattr__(self, name: str, value: Any) -> None:
         """Set the attribute, and remember whether it was assigned as a parameter."""
         names = self.__dict__.get(_PARAM_NAMES)
@@ -174,8 +191,10 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
+    @effect
     def train(self, mode: bool = True) -> Module:
-        """Set `.training` on this module and its sub-modules; returns self."""
+        """Set `.training` on this module and its sub-modules; returns self. Replayed by
+        autograd.jit, so a compiled function that switches modes leaves them as eagerly."""
         for m in self.modules():
             m.training = mode
         return self

@@ -1573,3 +1573,148 @@ def test_guard_on_a_user_setting_and_outside_a_trace():
             assert same(jf(x), f(x))
     assert replays(jf) == 1
     assert autograd.guard(config, "scale") == 3.0  # outside a trace: the attribute
+
+
+def test_a_mode_change_between_the_first_two_calls_traces_again_instead_of_refusing():
+    m = _HalvedInTraining()
+    f = autograd.jit(lambda x: m(x).sum())
+    x = np.ones((4, 3))
+    for mode in (True, False, False, False, True):
+        m.train(mode)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert same(f(x), m(x).sum())
+
+
+def test_a_function_that_switches_modes_inside_leaves_them_as_eager_does():
+    made = [_HalvedInTraining() for _ in range(2)]
+
+    def make(m):
+        def f(x):
+            m.eval()
+            return m(x).sum()
+
+        return f
+
+    jf, ef = autograd.jit(make(made[0])), make(made[1])
+    x = np.ones((4, 3))
+    for _ in range(5):
+        made[0].train()
+        made[1].train()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert same(jf(x), ef(x))
+        assert made[0].training is made[1].training is False
+        assert made[0].layer.training is made[1].layer.training is False
+        # the flag it reads is set inside, so the program's check at the start fails: such a
+        # function traces again each time a replay is due (right, and said, but not faster)
+        assert all("was False when traced and is now True" in str(w.message) for w in caught)
+
+
+def test_guard_compares_numbers_to_the_bit_and_refuses_what_can_change_in_place():
+    class Config:
+        scale = 0.0
+
+    config = Config()
+    w = Tensor(np.arange(1.0, 4.0), requires_grad=True)
+
+    def f(x):
+        return (w * x).sum() * autograd.guard(config, "scale")
+
+    jf = autograd.jit(f)
+    x = np.ones(3)
+    for scale in (0.0, 0.0, 0.0, -0.0, -0.0, -0.0, float("nan"), float("nan"), float("nan")):
+        config.scale = scale
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            got = jf(x)
+        assert same(got, f(x)) and np.signbit(got.data) == np.signbit(f(x).data)
+    assert replays(jf) == 1  # the NaN's program replays: a NaN is itself
+    config.scale = [1.0]
+    with pytest.raises(TracingError, match=r"guard: Config.scale holds a list, which can change "
+                       r"in place where a replay would not see it"):
+        autograd.jit(lambda x: w * autograd.guard(config, "scale")[0])(x)
+    with pytest.raises(ValueError, match=r"guard: 'lr-scale' is not an attribute name"):
+        autograd.jit(lambda x: w * autograd.guard(config, "lr-scale"))(x)
+
+
+def test_a_subclass_setting_training_in_its_body_and_an_old_pickle_keep_the_guard():
+    import pickle
+
+    class StartsInEval(_HalvedInTraining):
+        training = False
+
+    m = StartsInEval()
+    assert m.training is False
+    f = autograd.jit(lambda x: m(x).sum())
+    x = np.ones((4, 3))
+    for mode in (False, False, False, True, True, True):
+        m.train(mode)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert same(f(x), m(x).sum())
+    old = _HalvedInTraining()
+    state = dict(old.__dict__)
+    state.pop("_training", None)
+    state["training"] = False  # how a module in eval mode pickled before the property
+    old.__dict__.clear()
+    old.__dict__.update(state)
+    assert pickle.loads(pickle.dumps(old)).training is False
+
+
+def test_an_effect_on_a_tensor_passed_twice_or_also_reached_by_closure_reaches_every_view():
+    @autograd.effect
+    def reset(t):
+        t.data = np.full(3, 7.0)
+        t.grad = np.ones(3)
+        t.label = "reset"
+
+    def run(jitted, closure):
+        x = Tensor(np.arange(3.0))
+
+        def f(a, b):
+            reset(x if closure else a)
+            return (a * b).sum() + (x * 2.0).sum()
+
+        g = autograd.jit(f) if jitted else f
+        out = []
+        for _ in range(4):
+            x.data = np.arange(3.0)
+            r = g(x, x)
+            out.append((float(r.data), x.data.tolist(), x.grad.tolist(), x.label, x.version))
+        return out
+
+    for closure in (False, True):
+        assert run(True, closure) == run(False, closure)
+
+
+def test_requires_grad_on_an_argument_or_outside_tensor_is_refused_inside():
+    w = Tensor(np.arange(3.0))
+
+    def on_argument(a):
+        a.requires_grad_()
+        return (a * 2.0).sum()
+
+    def on_outside(a):
+        w.requires_grad_()
+        return (a * w).sum()
+
+    def on_its_own(a):  # a tensor made inside may (it exists in no replay)
+        t = Tensor(np.ones(3)).requires_grad_()
+        return (t * a).sum()
+
+    message = r"requires_grad_\(\) on an argument or a tensor from outside, inside a function"
+    for fn in (on_argument, on_outside):
+        with pytest.raises(TracingError, match=message):
+            autograd.jit(fn)(Tensor(np.ones(3)))
+    assert w.requires_grad is False
+    jf = autograd.jit(on_its_own)
+    for _ in range(4):
+        assert same(jf(np.arange(3.0)), on_its_own(np.arange(3.0)))
+
+
+def test_a_subclass_of_numpys_array_as_an_argument_is_refused():
+    f = autograd.jit(lambda x: (Tensor(np.ones((2, 2))) * x).sum())
+    with pytest.raises(TracingError, match=r"argument 0 of <lambda> is a matrix, a subclass of "
+                       r"numpy's array whose operators mean other things"):
+        f(np.matrix([[1.0, 2.0], [3.0, 4.0]]))
