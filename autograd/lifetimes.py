@@ -137,6 +137,9 @@ def _in_place(
             return line
     else:
         return line
+    layouts = _layouts(expr, values, names)
+    if layouts is None or not target.flags.c_contiguous:
+        return line
     for x in operands:
         if not isinstance(x, ast.Name) or x.id not in dead:
             continue
@@ -149,10 +152,56 @@ def _in_place(
             and value.dtype == target.dtype
         ):
             args = ", ".join(ast.unparse(a) for a in operands)
-            test = (
-                f"{const(sys.getrefcount)}({x.id}) == {ALONE} and {x.id}.base is None "
-                f"and {x.id}.flags.writeable"
+            test = " and ".join(
+                [
+                    f"{const(sys.getrefcount)}({x.id}) == {ALONE}",
+                    f"{x.id}.base is None",
+                    f"{x.id}.flags.writeable",
+                    *(f"{name}.flags.c_contiguous" for name in layouts),
+                ]
             )
             written = f"{const(ufunc)}({args}, out={x.id})"
             return f"{match.group(1)} = {written} if {test} else {ast.unparse(expr)}"
     return line
+
+
+_ELEMENTWISE = (ast.BinOp, ast.UnaryOp, ast.Compare, ast.Name, ast.Constant, ast.Load,
+                ast.operator, ast.unaryop, ast.cmpop)
+_INPUT = re.compile(r"e\d+|a\d+d")  # an outside tensor's or an argument's array
+
+
+def _layouts(
+    expr: ast.expr, values: dict[str, Any], names: dict[str, Any]
+) -> list[str] | None:
+    """The arrays whose memory order the replay must check before writing `expr`'s result into
+    an operand, or None if it may not. Eagerly numpy lays a new result out in its inputs' order:
+    when every array in the expression is in C order, so is the result, and an operand in C
+    order holds it in the same order (a later sum adds it up in the same order, to the bit).
+    The expression may hold only elementwise arithmetic and comparisons of names."""
+    checks: list[str] = []
+    for node in ast.walk(expr):
+        if node is expr and isinstance(expr, ast.Call):
+            continue  # (the ufunc's own call; its arguments are walked)
+        if isinstance(node, ast.Call):
+            if node is not expr:
+                return None
+            continue
+        if not isinstance(node, _ELEMENTWISE):
+            return None
+        if isinstance(node, ast.Name):
+            if node.id in names:  # a constant of the program: its order is known now
+                c = names[node.id]
+                if isinstance(c, np.ndarray) and c.ndim and not c.flags.c_contiguous:
+                    return None
+                continue
+            value = values.get(node.id)
+            if value is None:
+                if not _INPUT.fullmatch(node.id):
+                    return None  # (unknown: not written in place)
+            elif not isinstance(value, np.ndarray) or value.ndim == 0:
+                continue  # a number
+            elif not value.flags.c_contiguous:
+                return None
+            if node.id not in checks:
+                checks.append(node.id)
+    return checks

@@ -212,13 +212,23 @@ def traced_effect(func: Callable[..., Any], method: bool = False) -> Callable[..
 
     def traced(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         recorder = TRACER.get()
-        recorder.effect(func, args, kwargs)
+        args, kwargs = recorder.effect(func, args, kwargs)
         token = MODE.set(MODE.get() & ~TRACE)
         try:
-            return func(*args, **kwargs)
+            result = func(*args, **kwargs)
+        except BaseException:  # fine if it reaches the caller; refused if fn catches it
+            name = getattr(func, "__qualname__", func)
+            recorder.refused = (
+                f"{name}, an effect, raised inside a function traced by autograd.jit, which "
+                "went on: a replay would call it again, where nothing catches what it raises. "
+                "Call it outside the function, or use autograd.jit(fn, enabled=False)"
+            )
+            raise
         finally:
             MODE.reset(token)
-            recorder.sync()  # what it did to a stand-in, the caller's tensor gets at once
+            if recorder.standins:
+                recorder.sync()  # the caller's tensor and its stand-ins alike again
+        return recorder.inside(result) if recorder.standins else result
 
     if method:  # `opt.step()`, `model.zero_grad()`: no packing on the eager path
 

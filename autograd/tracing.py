@@ -63,6 +63,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import keyword
 import math
 import os
 import re
@@ -70,6 +71,7 @@ import struct
 import sys
 import threading
 import types
+import unicodedata
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -175,28 +177,54 @@ def guard(obj: Any, name: str) -> Any:
     module's `training` flag, say). Inside a function `jit` traces, the program is kept only
     while the attribute holds this value: each replay compares it first, and a change makes
     the function trace again (with a warning that names it), where a plain attribute read
-    would be a constant of the trace. `nn.Module.training` reads itself through it."""
-    if not name.isidentifier():
+    would be a constant of the trace. `nn.Module.training` reads itself through it.
+
+    Numbers, strings and tuples of them compare by value (floats to the bit: -0.0 is not 0.0),
+    other objects by identity; a list, dict, set or array (or a tuple holding one) is refused,
+    since it can change in place where the comparison would not see it."""
+    if (
+        not name.isidentifier()
+        or keyword.iskeyword(name)
+        or unicodedata.normalize("NFKC", name) != name
+    ):
         raise ValueError(f"guard: {name!r} is not an attribute name")
     value = getattr(obj, name)
     if MODE.get() & TRACE:
-        if value.__class__ in (list, dict, set, bytearray) or isinstance(value, np.ndarray):
+        held = _mutable(value)
+        if held is not None:
             raise TracingError(
-                f"guard: {type(obj).__name__}.{name} holds a {type(value).__name__}, which can "
-                "change in place where a replay would not see it; guard a number, string, "
-                "tuple or flag (or pass the values as arguments)"
+                f"guard: {type(obj).__name__}.{name} holds {held}, which can change in place "
+                "where a replay would not see it; guard a number, string, tuple or flag (or "
+                "pass the values as arguments)"
             )
         TRACER.get().guards.append((obj, name, value))
     return value
 
 
+def _mutable(value: Any) -> str | None:
+    """What in `value` can change in place (a list, a tuple holding a dict...), or None."""
+    if isinstance(value, (list, dict, set, bytearray, np.ndarray)):
+        return f"a {type(value).__name__}"
+    if isinstance(value, tuple):
+        for v in value:
+            inner = _mutable(v)
+            if inner is not None:
+                return f"a tuple holding {inner}"
+    return None
+
+
 def _guard_key(value: Any) -> Any:
     """What must stay the same of a guarded value: a number's type and exact bits (-0.0 is not
-    0.0, a NaN is itself), else the value itself (compared with `==` for strings and tuples)."""
-    if value.__class__ is float:
+    0.0, a NaN is itself), a string's text, a tuple's items alike; else the object itself."""
+    cls = value.__class__
+    if cls is float:
         return (float, _DOUBLE(value))
-    if value.__class__ in (int, bool, str, bytes, tuple, type(None)):
-        return (value.__class__, value)
+    if isinstance(value, np.generic):
+        return (cls, value.tobytes())
+    if cls in (int, bool, str, bytes, type(None)):
+        return (cls, value)
+    if cls is tuple:
+        return (tuple, tuple(map(_guard_key, value)))
     return (object, id(value))
 
 
@@ -374,23 +402,29 @@ class _Recorder:
         self.unseen_writes = False  # `.grad` written where a first trace cannot see it
         # [stand-in, the caller's Tensor, their fields (_SYNCED) when last made the same]
         self.standins: list[list[Any]] = []
+        self.refused: str | None = None  # found after the function returned (see _trace)
         self.guards: list[tuple[Any, str, Any]] = []  # (object, attribute, value) read by guard
 
-    def sync(self) -> None:
-        """Make each no-grad Tensor argument and its stand-in the same again after an effect
-        (or the function) changed either: what was done to the stand-in reaches the caller's
-        tensor at once, as a replay's effects, which get the caller's tensor, do it; what was
-        done to the caller's tensor (through a closure, or through another stand-in of it when
-        it was passed twice) reaches the stand-in."""
+    def sync(self, direct: bool = False) -> None:
+        """Make each no-grad Tensor argument and its stand-ins the same again after an effect
+        (or, `direct`, the function itself) changed them. An effect gets the caller's tensor in
+        place of a stand-in (`effect`), as in a replay; what reached a stand-in (the function's
+        own `x.zero_grad()`, an effect given it inside a list) goes to the caller's tensor;
+        then every stand-in of it (it may be passed twice) shows the caller's tensor."""
         for t, x, seen in self.standins:
             for k, name in enumerate(_SYNCED):
-                mine, theirs = getattr(t, name), getattr(x, name)
+                mine = getattr(t, name)
                 if mine is not seen[k]:
+                    if direct and name == "requires_grad":
+                        self.refused = (
+                            "setting requires_grad of an argument inside a function traced by "
+                            "autograd.jit cannot be replayed: set it before the function"
+                        )
                     setattr(x, name, mine)
-                    seen[k] = mine
-                elif theirs is not seen[k]:
-                    setattr(t, name, theirs)
-                    seen[k] = theirs
+        for t, x, seen in self.standins:
+            for k, name in enumerate(_SYNCED):
+                seen[k] = theirs = getattr(x, name)
+                setattr(t, name, theirs)
 
     def forward(
         self,
@@ -488,11 +522,28 @@ class _Recorder:
 
     def effect(
         self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> None:
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """Record an effect's call; returns the arguments to make it with now: the caller's
+        tensor where the call has a stand-in, as a replay makes it (so that a write through
+        the argument and one through a closure land on one tensor, in their order)."""
         for a in [*args, *kwargs.values()]:
             if isinstance(a, Node) and id(a) in self.internal and func is not mark_dirty:
                 raise TracingError(_INSIDE)
         self.events.append((_Writer.effect, func, args, kwargs))
+        if not self.standins:
+            return args, kwargs
+        callers = {id(t): x for t, x, _ in self.standins}
+        args = tuple([callers.get(id(a), a) for a in args])
+        kwargs = {k: callers.get(id(a), a) for k, a in kwargs.items()}
+        return args, kwargs
+
+    def inside(self, result: Any) -> Any:
+        """What an effect returned, as the function sees it: a stand-in for the caller's tensor
+        (a replay reads it through the argument)."""
+        for t, x, _ in self.standins:
+            if result is x:
+                return t
+        return result
 
     def inplace(self, op: Any, target: Tensor, index: Any, operand: Any) -> None:
         """`t += x` (op a ufunc) or `t[index] = x` (op None), recorded on the raw arrays."""
@@ -1140,12 +1191,14 @@ class _Program:
         self.checked = checked  # traced with the checks on reading .data and .grad
         self.unseen_writes = recorder.unseen_writes  # .grad written where a first trace is blind
         self.guards: list[tuple[Any, str, Any]] = []  # (object, attribute, value): see guard()
-        seen = set()
-        for obj, name, value in recorder.guards:  # each attribute once, as first read
-            if (id(obj), name) not in seen:
-                seen.add((id(obj), name))
-                self.guards.append((obj, name, value))
-        self.settings = [(id(obj), name, _guard_key(value)) for obj, name, value in self.guards]
+        self.settings: list[tuple[int, str, Any]] = []  # what of them must stay the same
+        if recorder.guards:
+            seen = set()
+            for obj, name, value in recorder.guards:  # each attribute once, as first read
+                if (id(obj), name) not in seen:
+                    seen.add((id(obj), name))
+                    self.guards.append((obj, name, value))
+                    self.settings.append((id(obj), name, _guard_key(value)))
 
     def write(self) -> None:
         """Write the recorded events as the program's lines (once; the second call needs them)."""
@@ -1174,13 +1227,15 @@ class _Program:
                     f"E{k}.requires_grad is not {e.requires_grad}"
                 )
         for obj, name, value in self.guards:
+            key = _guard_key(value)
             if value is True or value is False or value is None:
                 guards.append(f"{writer.const(obj)}.{name} is not {value}")
-            elif value.__class__ in (float, int, str, bytes, tuple):  # the same, to the bit
-                key = writer.const(_guard_key(value))
-                guards.append(f"{writer.const(_guard_key)}({writer.const(obj)}.{name}) != {key}")
-            else:  # an object: the same one
+            elif key[0] is object:  # an object: the same one
                 guards.append(f"{writer.const(obj)}.{name} is not {writer.const(value)}")
+            else:  # a number, string or tuple: the same, to the bit
+                guards.append(
+                    f"{writer.const(_guard_key)}({writer.const(obj)}.{name}) != {writer.const(key)}"
+                )
         if guards:  # an outside tensor of another shape, a setting changed: trace again
             lines.append(f"    if {' or '.join(guards)}:")
             lines.append(f"        return {writer.const(_CHANGED)}")
@@ -1530,9 +1585,12 @@ class Jit:
             MODE.reset(m_token)
             TRACER.reset(t_token)
             _patch(False, checked)
-            recorder.sync()  # (what fn's own `x.zero_grad()` did to a stand-in, say)
+            if standins:
+                recorder.sync(direct=True)  # (what fn's own `x.zero_grad()` did, say)
             for a in recorder.frozen:
                 a.flags.writeable = True
+        if recorder.refused is not None:
+            raise TracingError(recorder.refused)
         # the traced call returns what a replay returns: results without graph, the caller's
         # own objects for arguments
         internal = recorder.internal

@@ -5,6 +5,7 @@ last bit, or a clear TracingError). A failing test here is a bug in jit (or in i
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 import threading
@@ -1718,3 +1719,93 @@ def test_a_subclass_of_numpys_array_as_an_argument_is_refused():
     with pytest.raises(TracingError, match=r"argument 0 of <lambda> is a matrix, a subclass of "
                        r"numpy's array whose operators mean other things"):
         f(np.matrix([[1.0, 2.0], [3.0, 4.0]]))
+
+
+def test_effects_through_each_of_several_views_of_one_tensor_land_in_order():
+    @autograd.effect
+    def bump(t):
+        t.data = t.data + 1.0
+
+    @autograd.effect
+    def both(t, x):
+        t.data = np.ones(3)
+        x.data = np.full(3, 5.0)  # the closure's write comes last: it stays, as eagerly
+
+    def run(jitted):
+        x = Tensor(np.arange(3.0))
+
+        def f(a, b, c):
+            bump(a)
+            bump(b)
+            both(c, x)
+            bump(c)
+            return (a * b).sum() + (c * 2.0).sum()
+
+        g = autograd.jit(f) if jitted else f
+        out = []
+        for _ in range(4):
+            r = g(x, x, x)
+            out.append((float(r.data), x.data.tolist(), x.version))
+        return out
+
+    assert run(True) == run(False)
+
+
+def test_an_effect_that_raises_inside_and_is_caught_is_refused():
+    @autograd.effect
+    def check(t):
+        raise ValueError("not now")
+
+    def f(x):
+        with contextlib.suppress(ValueError):
+            check(x)
+        return (x * 2.0).sum()
+
+    with pytest.raises(TracingError, match=r"check, an effect, raised inside a function traced "
+                       r"by autograd.jit, which went on"):
+        autograd.jit(f)(np.ones(3))
+
+
+def test_setting_requires_grad_of_an_argument_directly_is_refused():
+    def f(a):
+        a.requires_grad = True
+        return (a * 2.0).sum()
+
+    with pytest.raises(TracingError, match=r"setting requires_grad of an argument inside a "
+                       r"function traced by autograd.jit cannot be replayed"):
+        autograd.jit(f)(Tensor(np.ones(3)))
+
+
+def test_guard_on_tuples_numpy_scalars_and_what_it_refuses():
+    import collections
+
+    class Config:
+        pass
+
+    config = Config()
+    w = Tensor(np.arange(1.0, 4.0), requires_grad=True)
+
+    def f(x):
+        return (w * x).sum() * autograd.guard(config, "scale")[0]
+
+    jf = autograd.jit(f)
+    x = np.ones(3)
+    for scale in [(0.0,)] * 3 + [(-0.0,)] * 3:
+        config.scale = scale
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            got = jf(x)
+        assert same(got, f(x)) and np.signbit(got.data) == np.signbit(f(x).data)
+    g = autograd.jit(lambda x: (w * x).sum() * autograd.guard(config, "s"))
+    for _ in range(4):
+        config.s = np.float64(2.0)  # a new, equal number each call: still one program
+        g(x)
+    assert g.traces == 1 and replays(g) == 1
+    for value, held in (((1.0, [2.0]), "a tuple holding a list"),
+                        (collections.OrderedDict(a=1), "a OrderedDict")):
+        config.s = value
+        with pytest.raises(TracingError, match=f"guard: Config.s holds {held}, which can change"):
+            autograd.jit(lambda x: w * autograd.guard(config, "s"))(x)
+    for name in ("if", "\ufb01"):
+        with pytest.raises(ValueError, match="is not an attribute name"):
+            autograd.guard(config, name)

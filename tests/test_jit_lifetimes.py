@@ -180,7 +180,8 @@ def test_plan_reuses_only_a_dying_owner_of_the_results_shape_and_dtype():
         values,
         tail="    return v7",
     )
-    test = f"rc(v1) == {lifetimes.ALONE} and v1.base is None and v1.flags.writeable"
+    test = f"rc(v1) == {lifetimes.ALONE} and v1.base is None and v1.flags.writeable and "
+    test += "v1.flags.c_contiguous"
     assert out[0] == f"v2 = c0(v1, 3.0, out=v1) if {test} else c0(v1, 3.0)"
     assert out[1] == "del v1"
     assert out[2:4] == ["v3 = c1(v2)", "del v2"]
@@ -263,3 +264,29 @@ def test_a_read_only_array_that_dies_on_a_line_is_not_written_into():
     for _ in range(4):
         assert same(fj(x), fe(x)) and same(wj.grad, we.grad)
     assert "out=" in source(fj)
+
+
+def test_memory_order_decides_whether_a_line_writes_in_place():
+    """Eagerly numpy lays a new result out in its inputs' order, and a later sum adds in memory
+    order: writing into an operand of another order would change the sum's last bits."""
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(300, 200)), rng.normal(size=(200, 300))
+
+    def f(a, b):
+        return ((a.T * 1.5) * b).sum(axis=0)  # a.T * 1.5 is in Fortran order: never written
+
+    jf = autograd.jit(f)
+    for _ in range(4):
+        assert same(jf(x, y), f(Tensor(x), Tensor(y)))
+
+    def g(a, b):
+        return ((a * 1.5) * b).sum(axis=0)  # written in place while every array is in C order
+
+    jg = autograd.jit(g)
+    yt = np.ascontiguousarray(y.T)
+    for _ in range(3):
+        assert same(jg(yt, yt), g(Tensor(yt), Tensor(yt)))
+    assert "out=" in source(jg) and ".flags.c_contiguous" in source(jg)
+    yf = np.asfortranarray(yt)  # the same signature, in Fortran order: the replay allocates
+    for _ in range(2):
+        assert same(jg(yf, yf), g(Tensor(yf), Tensor(yf)))
