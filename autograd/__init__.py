@@ -36,7 +36,7 @@ from autograd.mode import (
 from autograd.numpy_functions import dot, outer, take_along_axis
 from autograd.primitive import Primitive, primitive
 from autograd.tensors import Tensor, concatenate, linear, maximum, minimum, stack, where
-from autograd.tracing import guard, jit, on_data, structure_changed
+from autograd.tracing import guard, guard_write, jit, on_data, structure_changed
 from autograd.value import Value
 
 if TYPE_CHECKING:  # loaded lazily at run time (see __getattr__); typed for mypy here
@@ -77,6 +77,7 @@ __all__ = [
     "gradcheck",
     "gradients",
     "guard",
+    "guard_write",
     "hessian",
     "is_grad_enabled",
     "jit",

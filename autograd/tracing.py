@@ -190,6 +190,9 @@ def guard(obj: Any, name: str) -> Any:
         raise ValueError(f"guard: {name!r} is not an attribute name")
     value = getattr(obj, name)
     if MODE.get() & TRACE:
+        recorder = TRACER.get()
+        if (id(obj), name) in recorder.settled:
+            return value  # written earlier in this call: the program itself sets it
         held = _mutable(value)
         if held is not None:
             raise TracingError(
@@ -197,8 +200,21 @@ def guard(obj: Any, name: str) -> Any:
                 "where a replay would not see it; guard a number, string, tuple or flag (or "
                 "pass the values as arguments)"
             )
-        TRACER.get().guards.append((obj, name, value))
+        recorder.guards.append((obj, name, value))
     return value
+
+
+def guard_write(obj: Any, name: str, value: Any) -> None:
+    """Tell `jit` that `obj.name` (a setting read through `guard`) was just set to `value`:
+    a write the traced function makes itself is made again by every replay, and a read after
+    any write in the same call (an effect's too, such as `Module.train`) is the program's own
+    doing, not a condition on the caller. Call it after the write; outside tracing it does
+    nothing. (`nn.Module.training`'s setter calls it.)"""
+    recorder = TRACER.get()
+    if recorder is not None:
+        recorder.settled.add((id(obj), name))
+        if MODE.get() & TRACE:  # the function's own write (an effect's is replayed with it)
+            recorder.events.append((_Writer.set_attribute, obj, name, value))
 
 
 def _mutable(value: Any) -> str | None:
@@ -403,6 +419,7 @@ class _Recorder:
         # [stand-in, the caller's Tensor, their fields (_SYNCED) when last made the same]
         self.standins: list[list[Any]] = []
         self.refused: str | None = None  # found after the function returned (see _trace)
+        self.settled: set[tuple[int, str]] = set()  # settings written in the call (guard_write)
         self.guards: list[tuple[Any, str, Any]] = []  # (object, attribute, value) read by guard
 
     def sync(self, direct: bool = False) -> None:
@@ -916,6 +933,11 @@ class _Writer:
 
     def set_grad(self, node: Node, value: Any) -> None:
         self.lines.append(f"{self.obj(node)}.grad = {self.const(value)}")
+
+    def set_attribute(self, obj: Any, name: str, value: Any) -> None:
+        """A guarded setting the function wrote (`guard_write`), written again as it was."""
+        setter = self.const(object.__setattr__)
+        self.lines.append(f"{setter}({self.const(obj)}, {name!r}, {self.const(value)})")
 
     def call(self, fn: Callable[..., Any], specs: list[tuple[int, Any]], result: Any) -> None:
         """A call of `autograd.on_data`'s function."""

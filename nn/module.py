@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, effect, guard, structure_changed
+from autograd import Tensor, effect, guard, guard_write, structure_changed
 
 
 class StateDictError(KeyError, ValueError):
@@ -79,6 +79,7 @@ class Module:
     @training.setter
     def training(self, mode: bool) -> None:
         object.__setattr__(self, "_training", mode)
+        guard_write(self, "_training", mode)  # (a traced function's own write is replayed)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """A subclass that sets `training = False` in its body sets the default of the flag
