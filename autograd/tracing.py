@@ -1073,6 +1073,20 @@ def _swap(targets: _Targets, swapped: list[tuple[type, str, Any]]) -> None:
 
 
 _TARGETS: tuple[_Targets, _Targets] = ([], [])
+_EFFECT_VIEW: list[tuple[Any, ...]] = [(), (), ()]  # the effects' owners, names and wrappers
+
+
+def _effects_replaced() -> bool:
+    """True if a method marked `autograd.effect` is not its recording wrapper now (a user
+    replaced it, or a trace has swapped it): only then does a first trace need `_patch`, whose
+    lock and swaps cost a small step's first call a tenth of its time."""
+    if len(_TARGETS[0]) != len(EFFECTS):
+        _targets()
+    owners, names, wrappers = _EFFECT_VIEW
+    try:
+        return tuple(map(getattr, owners, names)) != wrappers
+    except AttributeError:  # one was deleted: the patch skips it
+        return True
 
 
 def _targets() -> tuple[_Targets, _Targets]:
@@ -1084,6 +1098,8 @@ def _targets() -> tuple[_Targets, _Targets]:
             (owner.__dict__, owner, name, wrapper, traced_effect)
             for owner, name, _, wrapper in EFFECTS
         ]
+        _EFFECT_VIEW[:] = [tuple(t[1] for t in effects), tuple(t[2] for t in effects),
+                           tuple(t[3] for t in effects)]
     if not checks:
         checks[:] = [
             (owner.__dict__, owner, name, None, make)
@@ -1582,7 +1598,9 @@ class Jit:
             args, kwargs = call_leaves, {}
         else:
             args, kwargs = _unflatten(tree, iter(call_leaves))
-        _patch(True, checked)
+        patched = checked or _effects_replaced()  # (a first trace needs no patch, usually)
+        if patched:
+            _patch(True, checked)
         t_token = TRACER.set(recorder)
         m_token = MODE.set(MODE.get() | TRACE)
         collecting = gc.isenabled()
@@ -1606,7 +1624,8 @@ class Jit:
                 gc.enable()
             MODE.reset(m_token)
             TRACER.reset(t_token)
-            _patch(False, checked)
+            if patched:
+                _patch(False, checked)
             if standins:
                 recorder.sync(direct=True)  # (what fn's own `x.zero_grad()` did, say)
             for a in recorder.frozen:
