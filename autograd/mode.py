@@ -212,6 +212,7 @@ def traced_effect(func: Callable[..., Any], method: bool = False) -> Callable[..
 
     def traced(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         recorder = TRACER.get()
+        given = (*args, *kwargs.values())
         args, kwargs = recorder.effect(func, args, kwargs)
         token = MODE.set(MODE.get() & ~TRACE)
         try:
@@ -228,7 +229,7 @@ def traced_effect(func: Callable[..., Any], method: bool = False) -> Callable[..
             MODE.reset(token)
             if recorder.standins:
                 recorder.sync()  # the caller's tensor and its stand-ins alike again
-        return recorder.inside(result) if recorder.standins else result
+        return recorder.inside(result, given) if recorder.standins else result
 
     if method:  # `opt.step()`, `model.zero_grad()`: no packing on the eager path
 

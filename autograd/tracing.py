@@ -65,6 +65,7 @@ import functools
 import gc
 import keyword
 import math
+import operator
 import os
 import re
 import struct
@@ -191,8 +192,16 @@ def guard(obj: Any, name: str) -> Any:
     value = getattr(obj, name)
     if MODE.get() & TRACE:
         recorder = TRACER.get()
-        if (id(obj), name) in recorder.settled:
-            return value  # written earlier in this call: the program itself sets it
+        key = (id(obj), name)
+        if key in recorder.settled:
+            return value  # written earlier in this call by the function: the program sets it
+        if key in recorder.effect_written:
+            raise TracingError(
+                f"{type(obj).__name__}.{name} is read after an effect set it, inside a function "
+                "traced by autograd.jit: a replay cannot know what the effect will set it to "
+                "at each call. Set it outside the function (or in it, not in an effect), or "
+                "use autograd.jit(fn, enabled=False)"
+            )
         held = _mutable(value)
         if held is not None:
             raise TracingError(
@@ -207,14 +216,17 @@ def guard(obj: Any, name: str) -> Any:
 def guard_write(obj: Any, name: str, value: Any) -> None:
     """Tell `jit` that `obj.name` (a setting read through `guard`) was just set to `value`:
     a write the traced function makes itself is made again by every replay, and a read after
-    any write in the same call (an effect's too, such as `Module.train`) is the program's own
-    doing, not a condition on the caller. Call it after the write; outside tracing it does
-    nothing. (`nn.Module.training`'s setter calls it.)"""
+    it in the same call is the program's own doing, not a condition on the caller; a read
+    after an effect wrote it is refused (the effect may write something else at each call).
+    Call it after the write; outside tracing it does nothing. (`nn.Module.training`'s setter
+    calls it.)"""
     recorder = TRACER.get()
     if recorder is not None:
-        recorder.settled.add((id(obj), name))
-        if MODE.get() & TRACE:  # the function's own write (an effect's is replayed with it)
+        if MODE.get() & TRACE:  # the function's own write: the program makes it again
+            recorder.settled.add((id(obj), name))
             recorder.events.append((_Writer.set_attribute, obj, name, value))
+        else:  # an effect's (replayed with it), whose value the trace cannot know
+            recorder.effect_written.add((id(obj), name))
 
 
 def _mutable(value: Any) -> str | None:
@@ -419,7 +431,8 @@ class _Recorder:
         # [stand-in, the caller's Tensor, their fields (_SYNCED) when last made the same]
         self.standins: list[list[Any]] = []
         self.refused: str | None = None  # found after the function returned (see _trace)
-        self.settled: set[tuple[int, str]] = set()  # settings written in the call (guard_write)
+        self.settled: set[tuple[int, str]] = set()  # settings the function wrote (guard_write)
+        self.effect_written: set[tuple[int, str]] = set()  # and those an effect wrote
         self.guards: list[tuple[Any, str, Any]] = []  # (object, attribute, value) read by guard
 
     def sync(self, direct: bool = False) -> None:
@@ -549,16 +562,18 @@ class _Recorder:
         self.events.append((_Writer.effect, func, args, kwargs))
         if not self.standins:
             return args, kwargs
+        self.sync(direct=True)  # what the function did to a stand-in comes before the effect
         callers = {id(t): x for t, x, _ in self.standins}
         args = tuple([callers.get(id(a), a) for a in args])
         kwargs = {k: callers.get(id(a), a) for k, a in kwargs.items()}
         return args, kwargs
 
-    def inside(self, result: Any) -> Any:
-        """What an effect returned, as the function sees it: a stand-in for the caller's tensor
-        (a replay reads it through the argument)."""
+    def inside(self, result: Any, given: tuple[Any, ...]) -> Any:
+        """What an effect returned, as the function sees it: the stand-in, if it returned the
+        caller's tensor that it got in place of that stand-in (`given`: what the function passed
+        it; a replay reads the tensor through the argument)."""
         for t, x, _ in self.standins:
-            if result is x:
+            if result is x and any(a is t for a in given):
                 return t
         return result
 
@@ -1084,7 +1099,7 @@ def _effects_replaced() -> bool:
         _targets()
     owners, names, wrappers = _EFFECT_VIEW
     try:
-        return tuple(map(getattr, owners, names)) != wrappers
+        return any(map(operator.is_not, map(getattr, owners, names), wrappers))
     except AttributeError:  # one was deleted: the patch skips it
         return True
 

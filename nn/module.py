@@ -192,10 +192,9 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
-    @effect
     def train(self, mode: bool = True) -> Module:
-        """Set `.training` on this module and its sub-modules; returns self. Replayed by
-        autograd.jit, so a compiled function that switches modes leaves them as eagerly."""
+        """Set `.training` on this module and its sub-modules; returns self. (Inside a function
+        autograd.jit compiles, each write of the flag is replayed: see `training`.)"""
         for m in self.modules():
             m.training = mode
         return self

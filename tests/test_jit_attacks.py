@@ -1847,3 +1847,103 @@ def test_guard_on_tuples_numpy_scalars_and_what_it_refuses():
     for name in ("if", "\ufb01"):
         with pytest.raises(ValueError, match="is not an attribute name"):
             autograd.guard(config, name)
+
+
+def test_a_setting_read_after_an_effect_wrote_it_is_refused():
+    """An effect may set the mode from its own state (a schedule): a replay could not know
+    which branch the function then takes."""
+    m = _HalvedInTraining()
+    steps = [0]
+
+    @autograd.effect
+    def schedule(module):
+        steps[0] += 1
+        module.train(steps[0] < 3)
+
+    def f(x):
+        schedule(m)
+        return m(x).sum()
+
+    with pytest.raises(TracingError, match=r"_HalvedInTraining._training is read after an "
+                       r"effect set it, inside a function traced by autograd.jit"):
+        autograd.jit(f)(np.ones((4, 3)))
+
+
+def test_what_an_effect_returns_is_what_it_returned_unless_it_got_a_stand_in():
+    @autograd.effect
+    def give_back(t):
+        return t
+
+    def run(jitted):
+        x = Tensor(np.array([1.0, 2.0, 3.0]))
+        w = Tensor(np.array([0.5, -1.0, 2.0]), requires_grad=True)
+
+        def f(a):
+            r = give_back(x)  # reached through a closure: eagerly, x itself
+            s = give_back(a)  # through the argument: the argument
+            return (r * w).sum() * (2.0 if r is x else 3.0) + (s * w).sum()
+
+        g = autograd.jit(f) if jitted else f
+        return [float(g(x).data) for _ in range(4)]
+
+    assert run(True) == run(False)
+
+
+def test_the_functions_write_to_a_stand_in_comes_before_an_effects_write():
+    @autograd.effect
+    def relabel(t, s):
+        t.label = s
+
+    def f(a):
+        a.label = "mine"
+        relabel(a, "effect")
+        return (a * 2.0).sum()
+
+    jf = autograd.jit(f)
+    for _ in range(4):
+        x = Tensor(np.ones(3))
+        jf(x)
+        assert x.label == "effect"
+
+
+def test_a_replaced_effect_that_claims_equality_with_everything_is_still_seen():
+    class Always:
+        def __init__(self, step):
+            self.step = step
+
+        def __eq__(self, other):
+            return True
+
+        __hash__ = object.__hash__
+
+        def __call__(self, opt):
+            return self.step(opt)
+
+        def __get__(self, obj, owner=None):  # a method, as the function it replaces
+            return self if obj is None else (lambda: self(obj))
+
+    made = []
+    for _ in range(2):
+        model = nn.MLP(3, [4, 1], seed=2)
+        opt = nn.SGD(model.parameters(), lr=0.1)
+
+        def step(xb, yb, model=model, opt=opt):
+            loss = nn.mse_loss(model(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        made.append((model, step))
+    original = nn.SGD.step
+    nn.SGD.step = Always(original)
+    try:
+        (ma, fa), (mb, fb) = made
+        jf = autograd.jit(fa)
+        for call in range(4):
+            X = np.full((5, 3), 0.1 * call)
+            y = np.ones((5, 1))
+            assert same(jf(X, y), fb(X, y))
+        _assert_same_params(ma, mb)
+    finally:
+        nn.SGD.step = original
