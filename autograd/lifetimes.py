@@ -180,12 +180,10 @@ def _layouts(
     The expression may hold only elementwise arithmetic and comparisons of names."""
     checks: list[str] = []
     for node in ast.walk(expr):
-        if node is expr and isinstance(expr, ast.Call):
-            continue  # (the ufunc's own call; its arguments are walked)
         if isinstance(node, ast.Call):
-            if node is not expr:
-                return None
-            continue
+            if node is expr:
+                continue  # (the ufunc's own call; its arguments are walked)
+            return None
         if not isinstance(node, _ELEMENTWISE):
             return None
         if isinstance(node, ast.Name):

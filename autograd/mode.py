@@ -212,7 +212,7 @@ def traced_effect(func: Callable[..., Any], method: bool = False) -> Callable[..
 
     def traced(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         recorder = TRACER.get()
-        given = (*args, *kwargs.values())
+        given = (*args, *kwargs.values()) if recorder.standins else ()  # (see inside)
         args, kwargs = recorder.effect(func, args, kwargs)
         token = MODE.set(MODE.get() & ~TRACE)
         try:

@@ -173,6 +173,9 @@ def on_data(fn: Callable[..., Any], *args: Any) -> Any:
     return result
 
 
+_GUARD_NAMES: set[str] = set()  # names `guard` has found to be attribute names
+
+
 def guard(obj: Any, name: str) -> Any:
     """`getattr(obj, name)`, for a Python setting that decides what a function computes (a
     module's `training` flag, say). Inside a function `jit` traces, the program is kept only
@@ -183,12 +186,14 @@ def guard(obj: Any, name: str) -> Any:
     Numbers, strings and tuples of them compare by value (floats to the bit: -0.0 is not 0.0),
     other objects by identity; a list, dict, set or array (or a tuple holding one) is refused,
     since it can change in place where the comparison would not see it."""
-    if (
-        not name.isidentifier()
-        or keyword.iskeyword(name)
-        or unicodedata.normalize("NFKC", name) != name
-    ):
-        raise ValueError(f"guard: {name!r} is not an attribute name")
+    if name not in _GUARD_NAMES:  # (checked once per name: `training` is read every step)
+        if (
+            not name.isidentifier()
+            or keyword.iskeyword(name)
+            or unicodedata.normalize("NFKC", name) != name
+        ):
+            raise ValueError(f"guard: {name!r} is not an attribute name")
+        _GUARD_NAMES.add(name)
     value = getattr(obj, name)
     if MODE.get() & TRACE:
         recorder = TRACER.get()
@@ -1279,8 +1284,7 @@ class _Program:
                     f"({d}.dtype is not {dtype} and {d}.dtype != {dtype}) or "
                     f"E{k}.requires_grad is not {e.requires_grad}"
                 )
-        for obj, name, value in self.guards:
-            key = _guard_key(value)
+        for (obj, name, value), (_, _, key) in zip(self.guards, self.settings, strict=True):
             if value is True or value is False or value is None:
                 guards.append(f"{writer.const(obj)}.{name} is not {value}")
             elif key[0] is object:  # an object: the same one
@@ -1370,9 +1374,9 @@ class _Program:
         self.run = namespace["run"]
 
     def check_externals(self) -> str | None:
-        for obj, name, value in self.guards:
+        for (obj, name, value), (_, _, key) in zip(self.guards, self.settings, strict=True):
             now = getattr(obj, name)
-            if now is not value and _guard_key(now) != _guard_key(value):
+            if now is not value and _guard_key(now) != key:
                 return (
                     f"{type(obj).__name__}.{name}, which it reads, was {value!r} when traced "
                     f"and is now {now!r}"
